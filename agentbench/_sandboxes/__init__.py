@@ -1,0 +1,8 @@
+"""Built-in sandbox backends."""
+
+from agentbench.hookspecs import hookimpl
+
+
+@hookimpl
+def register_sandboxes(register):
+    pass

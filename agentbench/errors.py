@@ -1,0 +1,117 @@
+"""Errors a user can cause. Each carries a one-line fix that the CLI prints instead of a traceback."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class AgentbenchError(Exception):
+    """Base class of every error a user can cause and fix.
+
+    Args:
+        message: What went wrong, in one line.
+        fix: What the user should do about it, in one line.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message} (fix: {self.fix})" if self.fix else self.message
+
+
+class ConfigError(AgentbenchError):
+    """A bad option, flag or configuration value."""
+
+
+class UnknownNameError(ConfigError):
+    """A task, model provider or sandbox backend that no loaded plugin registers."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        known = sorted(known)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known) or 'none'}"
+        super().__init__(
+            f"unknown {kind} {name!r}; {hint}",
+            f"run `agentbench list {kind}s` to see what is installed",
+        )
+        self.kind, self.name, self.close_matches = kind, name, close
+
+
+class DataError(AgentbenchError):
+    """An unreadable or malformed data file (the message names the path and line)."""
+
+
+class PluginError(AgentbenchError):
+    """A plugin that fails to load or registers a name twice."""
+
+
+class SandboxError(AgentbenchError):
+    """A sandbox backend that cannot be used (Docker not running, image missing, ...)."""
+
+
+class InfrastructureError(Exception):
+    """The infrastructure failed an episode (a sandbox died); the runner retries on a fresh one.
+
+    Not a user error: recorded apart from model failures and retried up to `--infra-retries`.
+    """
+
+
+class LimitExceeded(Exception):
+    """An episode reached its step, token or time limit; it is scored with what it has."""
+
+    def __init__(self, kind: str, limit: float) -> None:
+        super().__init__(f"{kind} limit of {limit:g} reached")
+        self.kind, self.limit = kind, limit
+
+
+class ModelError(Exception):
+    """An error from a model provider. Subclasses say whether a retry may help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status, self.retry_after = status, retry_after
+
+
+class RetryableModelError(ModelError):
+    """Rate limit, server error, timeout or lost connection: worth another attempt."""
+
+    retryable = True
+
+
+class RateLimitError(RetryableModelError):
+    """HTTP 429 or a provider's overloaded answer (Anthropic 529)."""
+
+
+class ServerError(RetryableModelError):
+    """HTTP 5xx."""
+
+
+class ModelTimeoutError(RetryableModelError):
+    """The call took longer than its timeout."""
+
+
+class ModelConnectionError(RetryableModelError):
+    """The connection failed or was cut, or the response was truncated or malformed."""
+
+
+class AuthenticationError(ModelError, AgentbenchError):
+    """HTTP 401/403 or a missing API key: never retried."""
+
+    def __init__(self, message: str, fix: str | None = None, *, status: int | None = None):
+        ModelError.__init__(self, message, status=status)
+        self.message, self.fix = message, fix
+
+    def __str__(self) -> str:
+        return AgentbenchError.__str__(self)
+
+
+class BadRequestError(ModelError):
+    """HTTP 400/404/422: the request itself is wrong; never retried."""

@@ -1,0 +1,270 @@
+"""Model providers and the wrapper every call goes through.
+
+A provider (`ModelProvider` subclass, registered by prefix) turns messages into a `ModelOutput`
+and maps its SDK's errors onto `agentbench.errors` (retryable or not). The core wraps it in a
+`Model`: retries with backoff and jitter (Retry-After honoured), a per-model connection limit, a
+per-call timeout, usage accounting and an optional response cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from agentbench.errors import ModelError, ModelTimeoutError
+from agentbench.types import GenerateConfig, Message, ModelOutput, Sample, ToolSpec, Usage
+
+if TYPE_CHECKING:
+    from agentbench.task import EpisodeLog, Task
+
+
+@dataclass
+class EpisodeInfo:
+    """Which episode a model call belongs to (read by providers like `oracle` and `replay`)."""
+
+    task: Task | None
+    sample: Sample
+    epoch: int = 0
+    run_id: str = ""
+    calls: int = 0  # model calls made so far in this episode (retries not counted)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_current_episode: contextvars.ContextVar[EpisodeInfo | None] = contextvars.ContextVar(
+    "agentbench_current_episode", default=None
+)
+
+
+def current_episode() -> EpisodeInfo | None:
+    """The episode the current asyncio task runs, or None outside an episode."""
+    return _current_episode.get()
+
+
+def set_current_episode(info: EpisodeInfo | None) -> contextvars.Token[EpisodeInfo | None]:
+    """Mark the current asyncio task as running `info` (the runner does this per episode)."""
+    return _current_episode.set(info)
+
+
+def parse_model_ref(ref: str) -> tuple[str, str]:
+    """Split "provider/model" into (provider, model); a bare name is a provider with no model."""
+    provider, _, name = ref.partition("/")
+    return provider, name
+
+
+class ModelProvider:
+    """Base class of model providers.
+
+    Args:
+        model_name: The part after the prefix in "provider/model".
+        **options: Provider options (`-M key=value`), e.g. base_url or api_key_env.
+
+    Subclasses implement `generate`. Raise `RateLimitError`, `ServerError`, `ModelTimeoutError`,
+    `ModelConnectionError` for what a retry may fix and `AuthenticationError` / `BadRequestError`
+    for what it cannot.
+    """
+
+    name: ClassVar[str] = ""
+    #: Calls this provider can usefully run at once; the CLI's --max-connections caps it further.
+    default_max_connections: ClassVar[int] = 1_000_000
+
+    def __init__(self, model_name: str = "", **options: Any) -> None:
+        self.model_name = model_name
+        self.options = options
+
+    async def generate(
+        self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
+    ) -> ModelOutput:
+        """One model call."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Close connections (called once at the end of a run)."""
+
+
+class ResponseCache(Protocol):
+    """Where `Model` keeps responses when caching is on (the run store implements it)."""
+
+    def get_response(self, key: str) -> ModelOutput | None: ...
+
+    def put_response(self, key: str, output: ModelOutput) -> None: ...
+
+
+def cache_key(model: str, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig, epoch: int) -> str:
+    """A stable hash of everything that determines a response."""
+    payload = {
+        "model": model,
+        "messages": [m.model_dump(mode="json") for m in messages],
+        "tools": [t.model_dump(mode="json") for t in tools or []],
+        "config": config.model_dump(mode="json", exclude={"timeout"}),
+        "epoch": epoch,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class RetryPolicy:
+    """How failed calls are retried: exponential backoff with full jitter, bounded twice."""
+
+    max_attempts: int = 7
+    max_total_s: float = 600.0
+    initial_s: float = 1.0
+    max_wait_s: float = 60.0
+
+    def wait_for(self, attempt: int, error: BaseException) -> float:
+        """Seconds to wait before attempt `attempt + 1` (Retry-After wins when present)."""
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return min(float(retry_after), self.max_wait_s)
+        return random.uniform(0, min(self.max_wait_s, self.initial_s * 2 ** (attempt - 1)))
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether the core retries this error: only `ModelError`s that say so."""
+    return isinstance(error, ModelError) and error.retryable
+
+
+class Model:
+    """A provider wrapped with retries, a connection limit, a timeout, usage totals and a cache.
+
+    Args:
+        ref: The model reference as the user wrote it ("openai/gpt-4o").
+        provider: The provider instance.
+        max_connections: Calls in flight at once for this model.
+        timeout: Seconds per call attempt (a config's `timeout` overrides it).
+        retry: The retry policy.
+        cache: Where to keep responses, or None for no caching.
+    """
+
+    def __init__(
+        self,
+        ref: str,
+        provider: ModelProvider,
+        *,
+        max_connections: int = 16,
+        timeout: float = 600.0,
+        retry: RetryPolicy | None = None,
+        cache: ResponseCache | None = None,
+    ) -> None:
+        self.ref = ref
+        self.provider = provider
+        self.max_connections = min(max_connections, provider.default_max_connections)
+        self._semaphore = asyncio.Semaphore(self.max_connections)
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.cache = cache
+        self.usage = Usage()
+        self.calls = 0
+        self.retries = 0
+
+    async def generate(
+        self,
+        messages: list[Message],
+        tools: list[ToolSpec] | None = None,
+        config: GenerateConfig | None = None,
+        log: EpisodeLog | None = None,
+    ) -> ModelOutput:
+        """Call the model with retries; log the call (and every retry) to `log`."""
+        config = config or GenerateConfig()
+        info = current_episode()
+        key = None
+        if self.cache is not None:
+            key = cache_key(self.ref, messages, tools, config, info.epoch if info else 0)
+            cached = self.cache.get_response(key)
+            if cached is not None:
+                if info is not None:
+                    info.calls += 1
+                if log is not None:
+                    log.add("model", model=self.ref, cached=True, output=_brief(cached))
+                return cached
+        output = await self._generate_with_retries(messages, tools, config, log)
+        if info is not None:
+            info.calls += 1
+        self.calls += 1
+        self.usage = self.usage + output.usage
+        if key is not None and self.cache is not None:
+            self.cache.put_response(key, output)
+        if log is not None:
+            log.add("model", model=self.ref, input=_brief_messages(messages), output=_brief(output),
+                    usage=output.usage.model_dump())
+        return output
+
+    async def _generate_with_retries(
+        self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig, log: EpisodeLog | None
+    ) -> ModelOutput:
+        # tenacity is imported here, not at module level, to keep `agentbench --help` fast.
+        from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
+
+        policy = self.retry
+
+        def wait(state: RetryCallState) -> float:
+            assert state.outcome is not None
+            return policy.wait_for(state.attempt_number, state.outcome.exception() or Exception())
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.retries += 1
+            if log is not None and state.outcome is not None and state.next_action is not None:
+                error = state.outcome.exception()
+                log.add("retry", model=self.ref, attempt=state.attempt_number,
+                        wait_s=round(state.next_action.sleep, 3), error=f"{type(error).__name__}: {error}")
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_retryable),
+            stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_total_s),
+            wait=wait,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(messages, tools, config)
+        except Exception as error:
+            if log is not None:
+                log.add("model_error", model=self.ref, attempts=retrying.statistics.get("attempt_number", 1),
+                        error=f"{type(error).__name__}: {error}")
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig) -> ModelOutput:
+        timeout = config.timeout or self.timeout
+        async with self._semaphore:
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self.provider.generate(messages, tools, config)
+            except TimeoutError:
+                raise ModelTimeoutError(f"no response within {timeout:g}s") from None
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
+
+def _brief_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """The last message in full (earlier ones are in previous events) and the count."""
+    if not messages:
+        return []
+    last = messages[-1]
+    return [{"count": len(messages), "last": _dump_message(last)}]
+
+
+def _dump_message(message: Message) -> dict[str, Any]:
+    data: dict[str, Any] = {"role": message.role, "text": message.text}
+    if message.images:
+        data["images"] = len(message.images)
+    if message.tool_calls:
+        data["tool_calls"] = [tc.model_dump() for tc in message.tool_calls]
+    if message.tool_call_id:
+        data["tool_call_id"] = message.tool_call_id
+    return data
+
+
+def _brief(output: ModelOutput) -> dict[str, Any]:
+    data = _dump_message(output.message)
+    data["stop_reason"] = output.stop_reason
+    if len(output.choices) > 1:
+        data["choices"] = len(output.choices)
+    return data

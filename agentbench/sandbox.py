@@ -1,0 +1,132 @@
+"""Sandbox base classes and the spec a task hands to a backend.
+
+A *backend* (registered through `register_sandboxes`) turns a `SandboxSpec` into a `Sandbox`. The
+runner acquires one sandbox per episode and releases it afterwards; a backend may keep released
+sandboxes warm and hand them out again when the spec says the sandbox is `resettable`.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentbench.types import ExecResult
+
+
+class SandboxSpec(BaseModel):
+    """What a task needs from its sandbox.
+
+    Attributes:
+        image: Image name. Short names ("python", "desktop") mean agentbench's own images
+            (`agentbench/<name>:latest`, built by `agentbench sandbox build`).
+        cpus: CPU limit (cores, may be fractional).
+        memory_mb: Memory limit in MiB (swap included).
+        pids: Maximum number of processes.
+        network: Whether the sandbox may reach the network (off by default).
+        disk_mb: Size limit of the writable work dir where the backend supports it.
+        workdir: The writable directory commands run in.
+        user: The user commands run as (non-root by default).
+        env: Environment for every command.
+        files: Files to place before setup: path (relative to workdir or absolute) -> content.
+        resettable: The task allows reuse of a warm sandbox after a reset that removes every trace
+            of the previous episode.
+        output_limit: Bytes of stdout/stderr kept per command; the rest is cut and marked.
+        options: Backend-specific settings (e.g. shm size, extra ports for the desktop).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str = "python"
+    cpus: float = 1.0
+    memory_mb: int = 1024
+    pids: int = 256
+    network: bool = False
+    disk_mb: int | None = 512
+    workdir: str = "/work"
+    user: str | None = "sandbox"
+    env: dict[str, str] = Field(default_factory=dict)
+    files: dict[str, str | bytes] = Field(default_factory=dict)
+    resettable: bool = True
+    output_limit: int = 1_000_000
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    def pool_key(self) -> str:
+        """Sandboxes with the same key are interchangeable after a reset (files excluded)."""
+        return self.model_dump_json(exclude={"files", "env"})
+
+
+class Sandbox(abc.ABC):
+    """A place where an episode's commands run.
+
+    `isolated` is False for backends that give no isolation (the `local` one): the CLI warns.
+    """
+
+    isolated: ClassVar[bool] = True
+
+    def __init__(self, spec: SandboxSpec) -> None:
+        self.spec = spec
+
+    @abc.abstractmethod
+    async def exec(
+        self,
+        cmd: str | list[str],
+        *,
+        timeout: float | None = None,
+        input: str | bytes | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+    ) -> ExecResult:
+        """Run a command (a shell string, or an argv list run without a shell).
+
+        On timeout the whole process tree of the command is killed and the result has
+        `timed_out=True` and exit code 124.
+        """
+
+    @abc.abstractmethod
+    async def read_file(self, path: str, *, binary: bool = False) -> str | bytes:
+        """Read a file (relative paths are under the workdir). Raises FileNotFoundError."""
+
+    @abc.abstractmethod
+    async def write_file(self, path: str, content: str | bytes) -> None:
+        """Write a file, creating parent directories (relative paths are under the workdir)."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional for backends with nothing to free
+        """Free the sandbox for good."""
+
+    def describe(self) -> str:
+        """A line a person can use to get inside (e.g. a `docker exec -it` command)."""
+        return f"{type(self).__name__} (no shell access)"
+
+
+class SandboxBackend(abc.ABC):
+    """Creates, pools and cleans up the sandboxes of one run.
+
+    Args:
+        run_id: The run the sandboxes belong to (docker labels them with it).
+        options: Backend options from `--sandbox-option key=value`.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, run_id: str, options: dict[str, Any] | None = None) -> None:
+        self.run_id = run_id
+        self.options = dict(options or {})
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether this backend can be used on this machine (e.g. a Docker engine answers)."""
+        return True
+
+    @abc.abstractmethod
+    async def acquire(self, spec: SandboxSpec, *, label: str = "") -> Sandbox:
+        """A ready sandbox for `spec` with `spec.files` in place (warm one reset, or a new one)."""
+
+    async def release(self, sandbox: Sandbox, *, reusable: bool = True) -> None:
+        """Hand a sandbox back after an episode; the default closes it."""
+        await sandbox.aclose()
+
+    async def aclose(self) -> None:  # noqa: B027 - optional
+        """Close every sandbox this backend created in this run."""

@@ -1,0 +1,1 @@
+"""A small example task plugin (the README's plugin guide)"""

@@ -1,0 +1,3 @@
+"""Plugin entry point."""
+
+from agentbench import hookimpl  # noqa: F401

@@ -1,0 +1,1 @@
+"""OSWorld-style computer tasks on a container desktop for agentbench"""

@@ -1,0 +1,1 @@
+"""HumanEval Pro, MBPP Pro and BigCodeBench-Lite Pro for agentbench"""
