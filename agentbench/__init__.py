@@ -29,6 +29,8 @@ _EXPORTS: dict[str, str] = {
     "ModelConnectionError": "agentbench.errors",
     "AuthenticationError": "agentbench.errors",
     "BadRequestError": "agentbench.errors",
+    "model_error_from_status": "agentbench.errors",
+    "parse_retry_after": "agentbench.errors",
     # plugin contract
     "hookimpl": "agentbench.hookspecs",
     # types
@@ -67,9 +69,23 @@ _EXPORTS: dict[str, str] = {
     "Sandbox": "agentbench.sandbox",
     "SandboxSpec": "agentbench.sandbox",
     "SandboxBackend": "agentbench.sandbox",
+    # checkers (execution helpers tasks share)
+    "run_python": "agentbench.checkers",
+    "run_unittest": "agentbench.checkers",
+    "classify_failure": "agentbench.checkers",
+    "TestReport": "agentbench.checkers",
+    "TestOutcome": "agentbench.checkers",
+    # testing kit for plugin authors
+    "run_episode": "agentbench.testing",
+    "EpisodeRun": "agentbench.testing",
     # plugins
     "load_plugins": "agentbench.plugins",
     "get_registry": "agentbench.plugins",
+    # metrics
+    "pass_at_k": "agentbench.metrics",
+    "bootstrap_ci": "agentbench.metrics",
+    "paired_difference": "agentbench.metrics",
+    "summarise": "agentbench.metrics",
     # running
     "run": "agentbench.api",
     "run_async": "agentbench.api",

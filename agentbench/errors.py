@@ -115,3 +115,66 @@ class AuthenticationError(ModelError, AgentbenchError):
 
 class BadRequestError(ModelError):
     """HTTP 400/404/422: the request itself is wrong; never retried."""
+
+
+def parse_retry_after(headers: object) -> float | None:
+    """Seconds to wait according to a response's `retry-after-ms` or `Retry-After` header.
+
+    Args:
+        headers: A mapping of response headers (case-insensitive ones such as httpx's, or plain
+            dicts with lower-case keys), or None.
+
+    Returns:
+        The delay in seconds, or None when the headers give none. HTTP dates are converted.
+    """
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    millis = get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    import email.utils
+    import time
+
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def model_error_from_status(
+    status: int, message: str, *, retry_after: float | None = None, key_env: str | None = None
+) -> ModelError:
+    """The `ModelError` for an HTTP error status, for providers to raise.
+
+    429 and 529 (overloaded) are rate limits, 408 a timeout, 409 and 5xx server errors (all
+    retried); 401/403 are authentication errors and any other 4xx a bad request (never retried).
+
+    Args:
+        status: The HTTP status code.
+        message: The provider's error message.
+        retry_after: Seconds the server asked to wait (see `parse_retry_after`).
+        key_env: The environment variable holding the API key, named in the fix of a 401/403.
+    """
+    text = f"HTTP {status}: {message}"
+    if status in (401, 403):
+        where = f"${key_env}" if key_env else "the API key"
+        return AuthenticationError(text, f"check {where}: the server rejected it", status=status)
+    if status in (429, 529):
+        return RateLimitError(text, status=status, retry_after=retry_after)
+    if status == 408:
+        return ModelTimeoutError(text, status=status, retry_after=retry_after)
+    if status == 409 or status >= 500:
+        return ServerError(text, status=status, retry_after=retry_after)
+    return BadRequestError(text, status=status)

@@ -13,6 +13,7 @@ import contextvars
 import hashlib
 import json
 import random
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -75,6 +76,8 @@ class ModelProvider:
     def __init__(self, model_name: str = "", **options: Any) -> None:
         self.model_name = model_name
         self.options = options
+        #: Calls the wrapping `Model` runs at once (set by `Model`); size HTTP pools to it.
+        self.connection_limit: int | None = None
 
     async def generate(
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
@@ -94,7 +97,13 @@ class ResponseCache(Protocol):
     def put_response(self, key: str, output: ModelOutput) -> None: ...
 
 
-def cache_key(model: str, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig, epoch: int) -> str:
+def cache_key(
+    model: str,
+    messages: list[Message],
+    tools: list[ToolSpec] | None,
+    config: GenerateConfig,
+    epoch: int,
+) -> str:
     """A stable hash of everything that determines a response."""
     payload = {
         "model": model,
@@ -124,8 +133,10 @@ class RetryPolicy:
 
 
 def is_retryable(error: BaseException) -> bool:
-    """Whether the core retries this error: only `ModelError`s that say so."""
-    return isinstance(error, ModelError) and error.retryable
+    """Whether the core retries this error: `ModelError`s that say so, and lost connections."""
+    if isinstance(error, ModelError):
+        return error.retryable
+    return isinstance(error, ConnectionError)
 
 
 class Model:
@@ -154,6 +165,7 @@ class Model:
         self.provider = provider
         self.max_connections = min(max_connections, provider.default_max_connections)
         self._semaphore = asyncio.Semaphore(self.max_connections)
+        provider.connection_limit = self.max_connections
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.cache = cache
@@ -180,7 +192,7 @@ class Model:
                     info.calls += 1
                 if log is not None:
                     log.add("model", model=self.ref, cached=True, output=_brief(cached))
-                return cached
+                return _as_cached(cached)
         output = await self._generate_with_retries(messages, tools, config, log)
         if info is not None:
             info.calls += 1
@@ -194,43 +206,87 @@ class Model:
         return output
 
     async def _generate_with_retries(
-        self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig, log: EpisodeLog | None
+        self,
+        messages: list[Message],
+        tools: list[ToolSpec] | None,
+        config: GenerateConfig,
+        log: EpisodeLog | None,
+    ) -> ModelOutput:
+        # Fast path: most calls succeed at once, and building a retry loop costs more than the
+        # scripted model's whole call. tenacity takes over only after a retryable failure.
+        t0 = time.monotonic()
+        try:
+            return await self._attempt(messages, tools, config)
+        except Exception as error:
+            if not is_retryable(error) or self.retry.max_attempts <= 1:
+                self._log_failure(log, error, attempts=1)
+                raise
+            first_error = error
+        return await self._retry_after_failure(first_error, t0, messages, tools, config, log)
+
+    async def _retry_after_failure(
+        self,
+        first_error: Exception,
+        t0: float,
+        messages: list[Message],
+        tools: list[ToolSpec] | None,
+        config: GenerateConfig,
+        log: EpisodeLog | None,
     ) -> ModelOutput:
         # tenacity is imported here, not at module level, to keep `agentbench --help` fast.
-        from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
+        from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
         policy = self.retry
+        pending: list[Exception] = [first_error]
+
+        async def attempt() -> ModelOutput:
+            if pending:  # tenacity's attempt 1 is the one the fast path already made
+                raise pending.pop()
+            return await self._attempt(messages, tools, config)
 
         def wait(state: RetryCallState) -> float:
             assert state.outcome is not None
             return policy.wait_for(state.attempt_number, state.outcome.exception() or Exception())
 
+        def stop(state: RetryCallState) -> bool:
+            # Counts the coming wait from the first attempt on, so a long Retry-After cannot
+            # carry the call past its total budget.
+            elapsed = time.monotonic() - t0 + state.upcoming_sleep
+            return state.attempt_number >= policy.max_attempts or elapsed >= policy.max_total_s
+
         def before_sleep(state: RetryCallState) -> None:
             self.retries += 1
             if log is not None and state.outcome is not None and state.next_action is not None:
                 error = state.outcome.exception()
-                log.add("retry", model=self.ref, attempt=state.attempt_number,
-                        wait_s=round(state.next_action.sleep, 3), error=f"{type(error).__name__}: {error}")
+                log.add(
+                    "retry",
+                    model=self.ref,
+                    attempt=state.attempt_number,
+                    wait_s=round(state.next_action.sleep, 3),
+                    error=f"{type(error).__name__}: {error}",
+                )
 
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_retryable),
-            stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_total_s),
+            stop=stop,
             wait=wait,
             before_sleep=before_sleep,
             reraise=True,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._attempt(messages, tools, config)
+            return await retrying(attempt)
         except Exception as error:
-            if log is not None:
-                log.add("model_error", model=self.ref, attempts=retrying.statistics.get("attempt_number", 1),
-                        error=f"{type(error).__name__}: {error}")
+            self._log_failure(log, error, attempts=retrying.statistics.get("attempt_number", 1))
             raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig) -> ModelOutput:
+    def _log_failure(self, log: EpisodeLog | None, error: BaseException, *, attempts: int) -> None:
+        if log is not None:
+            error_text = f"{type(error).__name__}: {error}"
+            log.add("model_error", model=self.ref, attempts=attempts, error=error_text)
+
+    async def _attempt(
+        self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
+    ) -> ModelOutput:
         timeout = config.timeout or self.timeout
         async with self._semaphore:
             try:
@@ -241,6 +297,15 @@ class Model:
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+
+
+def _as_cached(output: ModelOutput) -> ModelOutput:
+    """A cached response: same tokens (limits behave the same), but it cost nothing this time."""
+    usage = output.usage
+    if usage.cost is not None:
+        usage = usage.model_copy(update={"cost": 0.0})
+    metadata = {**output.metadata, "cached": True}
+    return output.model_copy(update={"usage": usage, "metadata": metadata})
 
 
 def _brief_messages(messages: list[Message]) -> list[dict[str, Any]]:

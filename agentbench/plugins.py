@@ -85,11 +85,25 @@ def make_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-def load_plugins(plugins: str | list[str] | None = None, extra: list[Any] | None = None) -> Registry:
+def load_plugins(
+    plugins: str | list[str] | None = None, extra: list[Any] | None = None, *, collect: bool = True
+) -> Registry:
     """Load built-ins, entry points (filtered) and `extra` plugin objects; collect registrations.
+
+    With `collect=False` the registration hooks are not called and the tables stay empty: the
+    CLI uses this to add plugin commands without importing every task and provider.
+
+    A plugin that fails to import (or whose registration hook raises) is logged, listed with its
+    error in `Registry.plugins`, and skipped; the others still load.
+
+    Args:
+        plugins: An allow/deny spec ("a,b" or "-c"); None reads `AGENTBENCH_PLUGINS`. Items match
+            an entry-point name or a distribution name. Built-ins always load.
+        extra: Plugin objects (modules, classes, instances) to register in this process.
 
     Raises:
         PluginError: when two plugins register the same name (both distributions are named).
+        UnknownNameError: when the allow list names a plugin that is not installed.
     """
     allowed, denied = parse_plugin_filter(plugins)
     pm = make_plugin_manager()
@@ -99,51 +113,109 @@ def load_plugins(plugins: str | list[str] | None = None, extra: list[Any] | None
         pm.register(importlib.import_module(module_name), name=module_name)
         owners[module_name] = "agentbench"
         registry.plugins.append(PluginInfo(module_name, "agentbench", True))
-    for ep in _entry_points():
-        dist = ep.dist.name if ep.dist is not None else "?"
-        if (allowed is not None and ep.name not in allowed and dist not in allowed) or ep.name in denied or dist in denied:
+    eps = _entry_points()
+    _check_allowed(allowed, eps)
+    seen: set[tuple[str, str]] = set()
+    for ep in eps:
+        dist = _dist_name(ep)
+        if (dist, ep.value) in seen:  # the same distribution found twice on sys.path
             continue
-        if pm.has_plugin(ep.name):
+        seen.add((dist, ep.value))
+        if _filtered_out(ep.name, dist, allowed, denied):
             continue
+        # Two distributions may use the same entry-point name; keep both under distinct names so
+        # that a clash of what they *register* is reported naming both.
+        name = ep.name if not pm.has_plugin(ep.name) else f"{dist}:{ep.name}"
         try:
             plugin = ep.load()
+            pm.register(plugin, name=name)
         except Exception as exc:  # a broken plugin must not take the others down
-            log.warning("plugin %r from %s failed to import and was skipped: %s", ep.name, dist, exc)
-            registry.plugins.append(PluginInfo(ep.name, dist, False, f"{type(exc).__name__}: {exc}"))
+            _skip(registry, name, dist, exc, "failed to import")
             continue
-        pm.register(plugin, name=ep.name)
-        owners[ep.name] = dist
-        registry.plugins.append(PluginInfo(ep.name, dist, True))
+        owners[name] = dist
+        registry.plugins.append(PluginInfo(name, dist, True))
     for i, plugin in enumerate(extra or []):
         name = getattr(plugin, "__name__", None) or f"extra-{i}"
+        if pm.has_plugin(name):
+            name = f"{name}-{i}"
         pm.register(plugin, name=name)
         owners[name] = name
         registry.plugins.append(PluginInfo(name, "(in process)", True))
-    _collect(pm, "register_tasks", registry.tasks, "task", owners)
-    _collect(pm, "register_model_providers", registry.providers, "model provider", owners)
-    _collect(pm, "register_sandboxes", registry.sandboxes, "sandbox", owners)
+    if collect:
+        _collect_all(pm, registry, owners)
     return registry
 
 
 def _entry_points() -> list[Any]:
-    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name, _dist_name(ep)))
 
 
-def _collect(pm: pluggy.PluginManager, hook_name: str, table: dict[str, tuple[Any, str]], kind: str, owners: dict[str, str]) -> None:
-    """Call one registration hook per plugin, so a duplicate can name both distributions."""
-    hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):  # registration order
-        dist = owners.get(impl.plugin_name, impl.plugin_name)
+def _dist_name(ep: Any) -> str:
+    return ep.dist.name if getattr(ep, "dist", None) is not None else "?"
 
-        def register(name: str, cls: Any, _dist: str = dist) -> None:
+
+def _filtered_out(name: str, dist: str, allowed: set[str] | None, denied: set[str]) -> bool:
+    if name in denied or dist in denied:
+        return True
+    return allowed is not None and name not in allowed and dist not in allowed
+
+
+def _check_allowed(allowed: set[str] | None, eps: list[Any]) -> None:
+    """An allow list that names nothing installed is a typo, not a silent no-op."""
+    if allowed is None:
+        return
+    known = {ep.name for ep in eps} | {_dist_name(ep) for ep in eps}
+    known |= {"agentbench", *BUILTIN_PLUGINS}
+    for item in sorted(allowed - known):
+        raise UnknownNameError("plugin", item, known)
+
+
+def _skip(registry: Registry, name: str, dist: str, exc: BaseException, what: str) -> None:
+    log.warning("plugin %r from %s %s and was skipped: %s: %s",
+                name, dist, what, type(exc).__name__, exc)
+    registry.plugins.append(PluginInfo(name, dist, False, f"{type(exc).__name__}: {exc}"))
+
+
+def _collect_all(pm: pluggy.PluginManager, registry: Registry, owners: dict[str, str]) -> None:
+    """Run every plugin's registration hooks, one plugin at a time, in load order.
+
+    A plugin's registrations are staged and merged only if all its hooks succeed, so a plugin
+    whose hook raises is skipped whole (and named), while a clash between two plugins is an error.
+    """
+    hooks = (
+        ("register_tasks", registry.tasks, "task"),
+        ("register_model_providers", registry.providers, "model provider"),
+        ("register_sandboxes", registry.sandboxes, "sandbox"),
+    )
+    for info in [p for p in registry.plugins if p.loaded]:
+        plugin = pm.get_plugin(info.name)
+        staged: list[tuple[dict[str, tuple[Any, str]], str, str, Any]] = []
+        try:
+            for hook_name, table, kind in hooks:
+                for impl in getattr(pm.hook, hook_name).get_hookimpls():
+                    if impl.plugin is plugin:
+                        impl.function(_stager(staged, table, kind))
+        except Exception as exc:
+            pm.unregister(plugin)
+            info.loaded, info.error = False, f"{type(exc).__name__}: {exc}"
+            log.warning("plugin %r from %s failed to register and was skipped: %s", info.name,
+                        info.distribution, info.error)
+            continue
+        dist = owners.get(info.name, info.name)
+        for table, kind, name, cls in staged:
             if name in table and table[name][0] is not cls:
                 raise PluginError(
-                    f"{kind} {name!r} is registered by both {table[name][1]} and {_dist}",
-                    f"uninstall one of them or exclude it with AGENTBENCH_PLUGINS=-<plugin>",
+                    f"{kind} {name!r} is registered by both {table[name][1]} and {dist}",
+                    "uninstall one of them or exclude it with AGENTBENCH_PLUGINS=-<plugin>",
                 )
-            table[name] = (cls, _dist)
+            table[name] = (cls, dist)
 
-        impl.function(register)
+
+def _stager(staged: list[Any], table: dict[str, tuple[Any, str]], kind: str) -> Any:
+    def register(name: str, cls: Any) -> None:
+        staged.append((table, kind, name, cls))
+
+    return register
 
 
 _cache: dict[Any, Registry] = {}
@@ -151,7 +223,8 @@ _cache: dict[Any, Registry] = {}
 
 def get_registry(plugins: str | list[str] | None = None) -> Registry:
     """The registry for this plugin filter, loaded once per process."""
-    key = (tuple(plugins) if isinstance(plugins, list) else plugins, os.environ.get("AGENTBENCH_PLUGINS"))
+    spec = tuple(plugins) if isinstance(plugins, list) else plugins
+    key = (spec, os.environ.get("AGENTBENCH_PLUGINS"))
     if key not in _cache:
         _cache[key] = load_plugins(plugins)
     return _cache[key]

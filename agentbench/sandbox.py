@@ -128,5 +128,13 @@ class SandboxBackend(abc.ABC):
         """Hand a sandbox back after an episode; the default closes it."""
         await sandbox.aclose()
 
+    async def keep(self, sandbox: Sandbox) -> bool:
+        """Leave `sandbox` running after the run, for a person to get in (`agentbench debug`).
+
+        A kept sandbox is left out of `aclose()`; its `describe()` line says how to get in.
+        Returns False (the default) when the backend cannot keep one; the caller then releases it.
+        """
+        return False
+
     async def aclose(self) -> None:  # noqa: B027 - optional
-        """Close every sandbox this backend created in this run."""
+        """Close every sandbox this backend created in this run (except kept ones)."""

@@ -156,6 +156,8 @@ class Usage(BaseModel):
 
 
 class TopLogprob(BaseModel):
+    """An alternative token at one position, with its log probability."""
+
     token: str
     logprob: float
 

@@ -1,8 +1,15 @@
-"""Built-in model providers that need no network."""
+"""Built-in model providers that need no network: scripted, oracle, null and replay."""
 
 from agentbench.hookspecs import hookimpl
 
 
 @hookimpl
 def register_model_providers(register):
-    pass
+    from .oracle import NullProvider, OracleProvider
+    from .replay import ReplayProvider
+    from .scripted import ScriptedProvider
+
+    register("scripted", ScriptedProvider)
+    register("oracle", OracleProvider)
+    register("null", NullProvider)
+    register("replay", ReplayProvider)

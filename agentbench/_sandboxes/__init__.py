@@ -1,8 +1,14 @@
-"""Built-in sandbox backends."""
+"""Built-in sandbox backends: one `register(...)` line each, the classes imported on use."""
 
 from agentbench.hookspecs import hookimpl
 
 
 @hookimpl
 def register_sandboxes(register):
-    pass
+    from .local import LocalBackend
+
+    register("local", LocalBackend)
+
+    from .docker import DockerBackend
+
+    register("docker", DockerBackend)

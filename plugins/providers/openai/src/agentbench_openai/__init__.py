@@ -1,1 +1,1 @@
-"""OpenAI Chat Completions provider for agentbench"""
+"""OpenAI Chat Completions provider for agentbench: `openai/<model>`, any compatible server."""

@@ -1,3 +1,14 @@
-"""Plugin entry point."""
+"""Plugin entry point: registers the `osworld` task."""
 
-from agentbench import hookimpl  # noqa: F401
+from __future__ import annotations
+
+from typing import Any
+
+from agentbench import hookimpl
+
+
+@hookimpl
+def register_tasks(register: Any) -> None:
+    from .task import OSWorldTask
+
+    register("osworld", OSWorldTask)

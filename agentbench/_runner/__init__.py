@@ -1,0 +1,1 @@
+"""The runner: scheduler, episodes, the run store and the progress display."""

@@ -1,0 +1,195 @@
+"""`agentbench debug`: one episode with every event printed as it happens, then its score.
+
+The episode is recorded in a run directory like any other (so `agentbench report` shows it and
+its artifacts, such as screenshots, are on disk). Afterwards the sandbox is kept alive when the
+backend can keep one (`SandboxBackend.keep`), and its `describe()` line says how to get in.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+from agentbench._runner.episode import EpisodeEnv, EpisodeRecord, run_episode
+from agentbench._runner.scheduler import (
+    LazyBackend,
+    build_model,
+    build_task,
+    make_run_id,
+    select_samples,
+)
+from agentbench._runner.store import Store
+from agentbench.errors import ConfigError
+from agentbench.model import parse_model_ref
+from agentbench.plugins import Registry, load_plugins
+from agentbench.types import RunConfig
+
+MAX_OUTPUT_CHARS = 2000
+
+
+def _clip(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    text = text.rstrip("\n")
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more chars]"
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+class EventPrinter:
+    """Formats transcript events for a person watching an episode, one block per event."""
+
+    def __init__(self, out: IO[str] | None = None) -> None:
+        self.out = out or sys.stdout
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("type", "?")
+        body = getattr(self, f"_fmt_{kind}", self._fmt_other)(event)
+        print(f"[{event.get('t', 0):7.2f}s] {body}", file=self.out, flush=True)
+
+    def _fmt_model(self, e: dict[str, Any]) -> str:
+        lines = [f"model {e.get('model', '')}{' (cached)' if e.get('cached') else ''}"]
+        for item in e.get("input") or []:
+            last = item.get("last") or {}
+            if last and last.get("role") != "assistant":
+                lines.append(
+                    f"  >> {last.get('role')}: "
+                    + _clip(str(last.get("text", ""))).replace("\n", "\n     ")
+                )
+        out = e.get("output") or {}
+        lines.append("  << assistant: " + _clip(str(out.get("text", ""))).replace("\n", "\n     "))
+        for call in out.get("tool_calls") or []:
+            args = json.dumps(call.get("arguments"), default=str)
+            lines.append(f"  << tool call {call.get('name')}({args})")
+        usage = e.get("usage") or {}
+        if usage:
+            lines.append(
+                f"  tokens in {usage.get('input_tokens', 0)} out {usage.get('output_tokens', 0)}"
+            )
+        return "\n".join(lines)
+
+    def _fmt_exec(self, e: dict[str, Any]) -> str:
+        cmd = e.get("cmd")
+        cmd_text = cmd if isinstance(cmd, str) else " ".join(map(str, cmd or []))
+        status = f"exit {e.get('exit_code')}" + (" TIMED OUT" if e.get("timed_out") else "")
+        lines = [f"$ {_clip(cmd_text, 500)}   -> {status} ({e.get('duration_s', 0)}s)"]
+        for stream in ("stdout", "stderr"):
+            if e.get(stream):
+                lines.append(f"  {stream}:\n" + _indent(_clip(e[stream])))
+        return "\n".join(lines)
+
+    def _fmt_sandbox(self, e: dict[str, Any]) -> str:
+        return f"sandbox: {e.get('description')}"
+
+    def _fmt_score(self, e: dict[str, Any]) -> str:
+        return f"score {e.get('value')} passed={e.get('passed')}: {e.get('explanation', '')}"
+
+    def _fmt_other(self, e: dict[str, Any]) -> str:
+        rest = {k: v for k, v in e.items() if k not in ("type", "t")}
+        return f"{e.get('type')} " + _clip(json.dumps(rest, default=str))
+
+
+async def debug_episode(
+    config: RunConfig,
+    *,
+    epoch: int = 0,
+    keep: bool = True,
+    registry: Registry | None = None,
+    out: IO[str] | None = None,
+) -> EpisodeRecord:
+    """Run the one sample `config.sample_ids[0]` names, printing every event live.
+
+    Args:
+        config: The run settings (task, model, options, limits); `sample_ids` names one sample.
+        epoch: The epoch number the episode gets.
+        keep: Keep the sandbox alive afterwards when the backend can.
+        registry: Loaded plugins (loaded from `config.plugins` when None).
+        out: Where to print (stdout by default).
+
+    Raises:
+        ConfigError: the id matches no sample, or several.
+    """
+    out = out or sys.stdout
+    registry = registry or load_plugins(config.plugins)
+    task = build_task(registry, config.task, config.task_options)
+    registry.provider(parse_model_ref(config.model)[0])
+    samples = select_samples(task.samples(), sample_ids=config.sample_ids)
+    if len(samples) != 1:
+        ids = ", ".join(s.id for s in samples[:5]) + (", ..." if len(samples) > 5 else "")
+        raise ConfigError(
+            f"--sample-id matches {len(samples)} samples ({ids})", "give one exact sample id"
+        )
+    sample = samples[0]
+    run_id = config.run_name or "debug-" + make_run_id(config.task, config.model)
+    run_dir = _run_dir(config, run_id)
+    model = build_model(registry, config)
+    backend = LazyBackend(registry, config.sandbox, run_id, config.sandbox_options)
+    env = EpisodeEnv(
+        run_id=run_id,
+        task_name=config.task,
+        task=task,
+        model=model,
+        backend=backend,
+        limits=config.limits,
+        seed=config.seed,
+        generate_config=config.generate,
+        infra_retries=config.infra_retries,
+        run_dir=run_dir,
+    )
+    print(
+        f"debug {config.task} sample {sample.id} epoch {epoch} with {config.model} (run {run_id})",
+        file=out,
+        flush=True,
+    )
+    try:
+        record = await run_episode(
+            env, sample, epoch, listeners=[EventPrinter(out)], keep_sandbox=keep
+        )
+        with Store(run_dir) as store:
+            store.create_run(run_id, config)
+            store.record(record.result, record.events, record.artifacts)
+        _print_result(record, out)
+        await _keep(backend, record, out)
+    finally:
+        await model.aclose()
+        await backend.aclose()  # a kept sandbox is left out by the backend
+    return record
+
+
+def _run_dir(config: RunConfig, run_id: str) -> Any:
+    from pathlib import Path
+
+    return Path(config.run_dir) / run_id
+
+
+def _print_result(record: EpisodeRecord, out: IO[str]) -> None:
+    result = record.result
+    print("-" * 60, file=out)
+    if result.score is not None:
+        verdict = "PASSED" if result.passed else "FAILED"
+        print(f"{verdict}  score {result.score.value:g}  ({result.status})", file=out)
+        if result.score.explanation:
+            print(_indent(result.score.explanation, "  "), file=out)
+    else:
+        print(f"{result.status.upper()}: {result.error}", file=out)
+    print(
+        f"steps {result.steps}  tokens {result.usage.total_tokens}  {result.duration_s:.2f}s",
+        file=out,
+        flush=True,
+    )
+
+
+async def _keep(backend: LazyBackend, record: EpisodeRecord, out: IO[str]) -> bool:
+    """Ask the backend to keep the episode's sandbox; print how to get in, or release it."""
+    sandbox = record.sandbox
+    if sandbox is None:
+        return False
+    real = await backend()
+    keep = getattr(real, "keep", None)
+    if keep is not None and await keep(sandbox):
+        print(f"sandbox kept alive: {sandbox.describe()}", file=out, flush=True)
+        return True
+    print(f"sandbox closed ({type(real).__name__} cannot keep one alive)", file=out, flush=True)
+    await real.release(sandbox, reusable=False)
+    return False

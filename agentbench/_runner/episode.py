@@ -1,0 +1,267 @@
+"""One episode: acquire a sandbox, set up, solve, check; limits and infrastructure retries.
+
+The episode never touches the store or the observers: it returns an `EpisodeRecord` and the
+scheduler records it. Errors a user must fix (`AgentbenchError`: a missing API key, Docker not
+running) propagate and stop the run; anything else a task or model raises becomes status "error".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentbench._runner.store import artifacts_dir, safe_segment
+from agentbench.errors import AgentbenchError, InfrastructureError, LimitExceeded
+from agentbench.model import EpisodeInfo, Model, set_current_episode
+from agentbench.sandbox import Sandbox, SandboxBackend
+from agentbench.task import EpisodeContext, EpisodeLog, Event, Task
+from agentbench.types import (
+    EpisodeResult,
+    EpisodeStatus,
+    GenerateConfig,
+    Limits,
+    Sample,
+    Score,
+    Usage,
+)
+
+#: Seconds `check` gets after an episode ran out of wall time (it needs some to score what exists).
+CHECK_GRACE_S = 60.0
+
+
+@dataclass
+class EpisodeEnv:
+    """What every episode of a run shares.
+
+    Attributes:
+        run_id: The run the episodes belong to.
+        task_name: The task's registered name (stored with each result).
+        task: The task instance (options applied).
+        model: The wrapped model.
+        backend: Returns the run's sandbox backend, creating it on first use.
+        limits: Per-episode step, token and wall-time budgets.
+        seed: Base seed of every episode's rng.
+        generate_config: Sampling settings laid under each call's own.
+        infra_retries: Fresh-sandbox retries after an `InfrastructureError`.
+        run_dir: The run directory artifacts are saved under (None: not saved).
+    """
+
+    run_id: str
+    task_name: str
+    task: Task
+    model: Model
+    backend: Callable[[], Awaitable[SandboxBackend]]
+    limits: Limits = field(default_factory=Limits)
+    seed: int = 0
+    generate_config: GenerateConfig = field(default_factory=GenerateConfig)
+    infra_retries: int = 2
+    run_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        # One Path per episode is all it costs (this runs thousands of times a second).
+        self._artifacts_root = (
+            None
+            if self.run_dir is None
+            else str(artifacts_dir(self.run_dir, self.task_name, "_", 0).parent.parent)
+        )
+
+    def artifacts_dir(self, sample_id: str, epoch: int) -> Path | None:
+        """`<run_dir>/artifacts/<task>/<sample_id>/<epoch>/` (as the store lays it out)."""
+        if self._artifacts_root is None:
+            return None
+        return Path(f"{self._artifacts_root}/{safe_segment(sample_id)}/{epoch}")
+
+
+@dataclass
+class Outcome:
+    """What the stages of one attempt came to."""
+
+    status: EpisodeStatus
+    score: Score | None = None
+    error: str | None = None
+    interrupted: bool = False  # solve was cut off mid-way: the sandbox may hold stray processes
+
+
+@dataclass
+class EpisodeRecord:
+    """A finished episode: its result, transcript events and artifact names."""
+
+    result: EpisodeResult
+    events: list[dict[str, Any]]
+    artifacts: list[str]
+    sandbox: Sandbox | None = None  # only set when the caller asked to keep it
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _NoDeadline:
+    """`asyncio.timeout(None)` without its cost (most episodes have no wall-time limit)."""
+
+    async def __aenter__(self) -> _NoDeadline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def expired(self) -> bool:
+        return False
+
+
+def _deadline(seconds: float | None) -> Any:
+    return asyncio.timeout(seconds) if seconds is not None else _NoDeadline()
+
+
+async def run_stages(task: Task, ctx: EpisodeContext, limits: Limits) -> Outcome:
+    """setup + solve under the wall-time limit, then check; a limit still gets a check.
+
+    Raises:
+        InfrastructureError, AgentbenchError: for the caller to retry or to stop the run.
+    """
+    limit_hit: LimitExceeded | None = None
+    try:
+        async with _deadline(limits.max_seconds) as deadline:
+            try:
+                await task.setup(ctx)
+                await task.solve(ctx)
+            except LimitExceeded as exc:
+                limit_hit = exc
+    except TimeoutError:
+        if not deadline.expired():
+            ctx.log.add("error", stage="solve", error="TimeoutError")
+            return Outcome("error", error="TimeoutError: timed out")
+        limit_hit = LimitExceeded("seconds", limits.max_seconds or 0)
+    except (InfrastructureError, AgentbenchError):
+        raise
+    except Exception as exc:
+        ctx.log.add("error", stage="solve", error=_describe(exc))
+        return Outcome("error", error=_describe(exc))
+    if limit_hit is not None:
+        ctx.log.add("limit", kind=limit_hit.kind, limit=limit_hit.limit, message=str(limit_hit))
+    outcome = await _check(task, ctx, limits, limit_hit)
+    outcome.interrupted = limit_hit is not None and limit_hit.kind == "seconds"
+    return outcome
+
+
+async def _check(
+    task: Task, ctx: EpisodeContext, limits: Limits, limit_hit: LimitExceeded | None
+) -> Outcome:
+    budget = (
+        limits.max_seconds if limit_hit is None else max(limits.max_seconds or 0, CHECK_GRACE_S)
+    )
+    try:
+        async with _deadline(budget):
+            score = await task.check(ctx)
+    except (InfrastructureError, AgentbenchError):
+        raise
+    except Exception as exc:  # includes a check that itself ran out of time or budget
+        error = _describe(exc) if not isinstance(exc, TimeoutError) else "check timed out"
+        ctx.log.add("error", stage="check", error=error)
+        if limit_hit is not None:
+            return Outcome("limit", error=f"{limit_hit}; check failed: {error}")
+        return Outcome("error", error=error)
+    if limit_hit is not None:
+        score.details.setdefault("limit", str(limit_hit))
+    ctx.log.add("score", value=score.value, passed=score.passed, explanation=score.explanation)
+    return Outcome("ok", score=score)
+
+
+async def run_episode(
+    env: EpisodeEnv,
+    sample: Sample,
+    epoch: int,
+    *,
+    listeners: list[Callable[[Event], Any]] | None = None,
+    keep_sandbox: bool = False,
+) -> EpisodeRecord:
+    """Run one (sample, epoch), retrying on a fresh sandbox after an infrastructure failure.
+
+    Args:
+        env: What the run's episodes share.
+        sample: The sample to solve.
+        epoch: Which repetition of the sample this is (0-based).
+        listeners: Called with every transcript event as it happens (the debug command).
+        keep_sandbox: Leave the sandbox of the last attempt open and return it (debug).
+
+    Raises:
+        AgentbenchError: a user error that every episode would hit; the run stops.
+    """
+    started, t0 = time.time(), time.monotonic()
+    spec = env.task.sandbox_spec(sample)
+    attempts = 0
+    while True:
+        attempts += 1
+        log = EpisodeLog(env.artifacts_dir(sample.id, epoch))
+        log.listeners.extend(listeners or [])
+        ctx: EpisodeContext | None = None
+        sandbox: Sandbox | None = None
+        retry = False
+        set_current_episode(
+            EpisodeInfo(task=env.task, sample=sample, epoch=epoch, run_id=env.run_id)
+        )
+        try:
+            if spec is not None:
+                backend = await env.backend()
+                sandbox = await backend.acquire(spec, label=f"{env.task_name}/{sample.id}/{epoch}")
+                log.add("sandbox", description=sandbox.describe())
+            ctx = EpisodeContext(
+                task=env.task,
+                sample=sample,
+                model=env.model,
+                sandbox=sandbox,
+                log=log,
+                limits=env.limits,
+                epoch=epoch,
+                seed=env.seed,
+                generate_config=env.generate_config,
+            )
+            outcome = await run_stages(env.task, ctx, env.limits)
+        except InfrastructureError as exc:
+            log.add("infra_error", attempt=attempts, error=_describe(exc))
+            retry = attempts <= env.infra_retries
+            outcome = Outcome("infra_error", error=f"{_describe(exc)} (after {attempts} attempts)")
+        except BaseException:  # cancelled, or a user error that stops the run
+            await _release(env, sandbox, reusable=False)
+            raise
+        finally:
+            set_current_episode(None)
+        if retry:
+            await _release(env, sandbox, reusable=False)
+            continue
+        if not keep_sandbox:
+            reusable = outcome.status != "infra_error" and not outcome.interrupted
+            await _release(env, sandbox, reusable=reusable)
+        result = EpisodeResult(
+            run_id=env.run_id,
+            task=env.task_name,
+            sample_id=sample.id,
+            epoch=epoch,
+            model=env.model.ref,
+            subset=sample.subset,
+            status=outcome.status,
+            score=outcome.score,
+            error=outcome.error,
+            usage=ctx.usage if ctx else Usage(),
+            steps=ctx.steps if ctx else 0,
+            attempts=attempts,
+            started_at=started,
+            duration_s=round(time.monotonic() - t0, 6),
+        )
+        events: list[dict[str, Any]] = list(log.events)
+        return EpisodeRecord(result, events, log.artifacts, sandbox if keep_sandbox else None)
+
+
+async def _release(env: EpisodeEnv, sandbox: Sandbox | None, *, reusable: bool) -> None:
+    if sandbox is None:
+        return
+    backend = await env.backend()
+    try:
+        await backend.release(sandbox, reusable=reusable)
+    except Exception:  # a sandbox that cannot be released is closed for good
+        await sandbox.aclose()

@@ -1,0 +1,452 @@
+"""The scheduler: resolve a RunConfig, plan the episodes, run them concurrently, record, summarise.
+
+Each step is its own function: `select_samples` and `plan_episodes` decide what runs,
+`run_episode` (episode.py) runs one, `Store.record` keeps it, `summarise` (metrics) sums up.
+`Runner` ties them together with a bounded pool of worker coroutines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from agentbench._runner.episode import EpisodeEnv, EpisodeRecord, run_episode
+from agentbench._runner.progress import NullProgress, Progress
+from agentbench._runner.store import Store, find_run_dir
+from agentbench.errors import AgentbenchError, ConfigError, DataError
+from agentbench.model import Model, RetryPolicy, parse_model_ref
+from agentbench.plugins import Registry, call_observers, load_plugins
+from agentbench.sandbox import SandboxBackend
+from agentbench.task import Task
+from agentbench.types import EpisodeResult, RunConfig, RunSummary, Sample
+
+EpisodeKey = tuple[str, str, int, str]
+
+#: RunConfig fields that define what a run computes; a resumed run must keep them.
+IDENTITY_FIELDS = (
+    "task",
+    "model",
+    "task_options",
+    "model_options",
+    "generate",
+    "sandbox",
+    "sandbox_options",
+    "epochs",
+    "limit",
+    "sample_ids",
+    "limits",
+    "seed",
+)
+
+
+@dataclass
+class RunInfo:
+    """What `on_run_start` observers get: the run id, its config and directory, the plan.
+
+    Attributes:
+        run_id: The run's id (its directory name).
+        config: The run's configuration (after `--resume` filled it in).
+        run_dir: The run directory (database and artifacts).
+        expected: Episodes the whole run holds (samples x epochs).
+        todo: Episodes this invocation will run (expected minus those already done).
+    """
+
+    run_id: str
+    config: RunConfig
+    run_dir: Path
+    expected: int = 0
+    todo: int = 0
+
+
+def make_run_id(task: str, model: str, now: datetime | None = None) -> str:
+    """`<UTC yyyymmdd-HHMMSS>-<task>-<model slug>-<4 hex>`."""
+    now = now or datetime.now(UTC)
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", model).strip("-") or "model"
+    return (
+        f"{now:%Y%m%d-%H%M%S}-{re.sub(r'[^A-Za-z0-9.]+', '-', task)}-{slug}-{secrets.token_hex(2)}"
+    )
+
+
+def _split_ids(sample_ids: Iterable[str]) -> list[str]:
+    return [p.strip() for item in sample_ids for p in item.split(",") if p.strip()]
+
+
+def select_samples(
+    samples: Iterable[Sample], *, sample_ids: list[str] | None = None, limit: int | None = None
+) -> list[Sample]:
+    """The samples of a run: those matching `sample_ids` (globs, comma lists), then `limit`.
+
+    Raises:
+        DataError: two samples share an id.
+        ConfigError: an id or pattern matches no sample (close matches are named).
+    """
+    samples = list(samples)
+    seen: set[str] = set()
+    for sample in samples:
+        if sample.id in seen:
+            raise DataError(
+                f"two samples share the id {sample.id!r}", "give every sample a unique id"
+            )
+        seen.add(sample.id)
+    if sample_ids:
+        patterns = _split_ids(sample_ids)
+        hits = {p: [s for s in samples if fnmatchcase(s.id, p)] for p in patterns}
+        for pattern, matched in hits.items():
+            if not matched:
+                import difflib
+
+                close = difflib.get_close_matches(pattern, sorted(seen), n=3, cutoff=0.5)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ConfigError(
+                    f"no sample matches --sample-id {pattern!r}{hint}",
+                    f"use ids of this task ({len(samples)} samples, "
+                    f"e.g. {', '.join(sorted(seen)[:3])})",
+                )
+        wanted = {s.id for matched in hits.values() for s in matched}
+        samples = [s for s in samples if s.id in wanted]
+    return samples[:limit] if limit is not None else samples
+
+
+def plan_episodes(
+    task: str, model: str, samples: list[Sample], epochs: int, done: set[EpisodeKey] | None = None
+) -> list[tuple[Sample, int]]:
+    """(sample, epoch) pairs still to run, epoch by epoch, skipping `done` keys."""
+    done = done or set()
+    return [
+        (sample, epoch)
+        for epoch in range(epochs)
+        for sample in samples
+        if (task, sample.id, epoch, model) not in done
+    ]
+
+
+def build_task(registry: Registry, name: str, options: dict[str, Any]) -> Task:
+    """The task registered as `name` with its options applied (a bad option is named)."""
+    task: Task = registry.task(name)(options)
+    return task
+
+
+def build_model(registry: Registry, config: RunConfig, cache: Any = None) -> Model:
+    """The config's model: its provider wrapped with retries, a connection limit and a timeout."""
+    prefix, name = parse_model_ref(config.model)
+    provider_cls = registry.provider(prefix)
+    try:
+        provider = provider_cls(name, **config.model_options)
+    except TypeError as exc:
+        raise ConfigError(
+            f"bad model option for {config.model!r}: {exc}", "check the -M options"
+        ) from None
+    return Model(
+        config.model,
+        provider,
+        max_connections=config.max_connections,
+        timeout=config.model_timeout,
+        retry=RetryPolicy(max_attempts=config.max_retries + 1),
+        cache=cache,
+    )
+
+
+def default_sandbox(registry: Registry) -> str:
+    """`docker` when it is installed and its engine answers, else `local`."""
+    if "docker" in registry.sandboxes and registry.sandbox("docker").available():
+        return "docker"
+    if "local" in registry.sandboxes:
+        return "local"
+    raise ConfigError(
+        "no sandbox backend is available", "start Docker, or install a sandbox plugin"
+    )
+
+
+class LazyBackend:
+    """Creates the run's sandbox backend on first use (runs without sandboxes never touch it)."""
+
+    def __init__(
+        self, registry: Registry, name: str | None, run_id: str, options: dict[str, Any]
+    ) -> None:
+        if name is not None:
+            registry.sandbox(name)  # an unknown name fails before any episode runs
+        self._registry, self._name, self._run_id, self._options = registry, name, run_id, options
+        self._backend: SandboxBackend | None = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self) -> SandboxBackend:
+        if self._backend is None:
+            async with self._lock:
+                if self._backend is None:
+                    name = self._name or default_sandbox(self._registry)
+                    self._backend = self._registry.sandbox(name)(self._run_id, self._options)
+        return self._backend
+
+    async def aclose(self) -> None:
+        if self._backend is not None:
+            await self._backend.aclose()
+
+
+def resolve_resume(config: RunConfig) -> tuple[RunConfig, Path]:
+    """For `--resume`: the stored config with this invocation's runtime settings, and its dir.
+
+    Raises:
+        ConfigError: the run does not exist, or an option that defines the run was changed.
+    """
+    assert config.resume
+    run_dir = find_run_dir(config.resume, Path(config.run_dir))
+    with Store(run_dir) as store:
+        row = store.get_run(run_dir.name) or _only_run(store)
+    stored: RunConfig = row["config"]
+    for name in IDENTITY_FIELDS:
+        if name in config.model_fields_set and getattr(config, name) not in (
+            getattr(stored, name),
+            "",
+        ):
+            raise ConfigError(
+                f"--resume {config.resume}: {name} was {getattr(stored, name)!r}, "
+                f"now {getattr(config, name)!r}",
+                "drop that option to continue the run as it was started, or start a new run",
+            )
+    runtime = {k: getattr(config, k) for k in config.model_fields_set if k not in IDENTITY_FIELDS}
+    runtime.pop("run_name", None)
+    merged = stored.model_copy(
+        update={**runtime, "resume": row["run_id"], "run_dir": str(run_dir.parent)}
+    )
+    return merged, run_dir
+
+
+def _only_run(store: Store) -> dict[str, Any]:
+    ids = store.run_ids()
+    if len(ids) != 1:
+        raise DataError(f"{store.path} holds {len(ids)} runs", "pass the run's own directory")
+    row = store.get_run(ids[0])
+    assert row is not None
+    return row
+
+
+def check_same_run(stored: RunConfig, config: RunConfig, run_id: str) -> None:
+    """Reusing a `--run-name` continues that run only if it computes the same thing."""
+    for name in IDENTITY_FIELDS:
+        if getattr(stored, name) != getattr(config, name):
+            raise ConfigError(
+                f"run {run_id!r} already exists with {name}={getattr(stored, name)!r} "
+                f"(now {getattr(config, name)!r})",
+                f"continue it with --resume {run_id}, or choose another --run-name",
+            )
+
+
+@dataclass
+class RunState:
+    """Counters of this invocation (the progress display reads them too)."""
+
+    started: float = field(default_factory=time.monotonic)
+    finished: int = 0
+    cancelled: bool = False
+
+
+class Runner:
+    """Runs one RunConfig to its summary.
+
+    Args:
+        config: The run's configuration.
+        registry: Already-loaded plugins (tests, `agentbench.testing`); loaded from
+            `config.plugins` and entry points when None.
+        plugins: Extra plugin objects registered next to the installed ones.
+        progress: The live display (nothing shown when None).
+
+    After `run()` returns or raises (including on Ctrl-C), `summary` holds what was done.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        registry: Registry | None = None,
+        plugins: list[Any] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.registry = registry
+        self.extra_plugins = plugins
+        self.progress = progress or NullProgress()
+        self.summary: RunSummary | None = None
+        self.info: RunInfo | None = None
+        self.state = RunState()
+
+    async def run(self) -> RunSummary:
+        """Run every episode not yet done; record each at once; return the summary.
+
+        Raises:
+            AgentbenchError: bad input (unknown names, bad options, unreadable data, no API key).
+            asyncio.CancelledError: on Ctrl-C, after finished episodes are kept and
+                sandboxes closed (`self.summary` is set).
+        """
+        config, run_dir = self.config, None
+        if config.resume:
+            config, run_dir = resolve_resume(config)
+        registry = self.registry or load_plugins(config.plugins, extra=self.extra_plugins)
+        # Everything a user can get wrong is checked before the run directory is created.
+        task = build_task(registry, config.task, config.task_options)
+        registry.provider(parse_model_ref(config.model)[0])
+        if config.sandbox is not None:
+            registry.sandbox(config.sandbox)
+        samples = select_samples(task.samples(), sample_ids=config.sample_ids, limit=config.limit)
+        run_id = (
+            run_dir.name if run_dir else (config.run_name or make_run_id(config.task, config.model))
+        )
+        run_dir = run_dir or Path(config.run_dir) / run_id
+        new_dir = not run_dir.exists()
+        store = Store(run_dir)
+        try:
+            existing = store.get_run(run_id)
+            if existing is not None and not config.resume:
+                check_same_run(existing["config"], config, run_id)
+            model = build_model(registry, config, cache=store if config.cache else None)
+            await self._run_with_store(
+                registry, config, task, model, samples, run_id, run_dir, store
+            )
+        except AgentbenchError:
+            # A run that failed on bad input before finishing anything leaves no empty directory.
+            if new_dir and not store.results(run_id):
+                store.close()
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        finally:
+            store.close()
+        assert self.summary is not None
+        return self.summary
+
+    async def _run_with_store(
+        self,
+        registry: Registry,
+        config: RunConfig,
+        task: Task,
+        model: Model,
+        samples: list[Sample],
+        run_id: str,
+        run_dir: Path,
+        store: Store,
+    ) -> None:
+        backend = LazyBackend(registry, config.sandbox, run_id, config.sandbox_options)
+        store.create_run(run_id, config)
+        todo = plan_episodes(
+            config.task, config.model, samples, config.epochs, store.done_keys(run_id)
+        )
+        expected = len(samples) * config.epochs
+        self.info = RunInfo(run_id, config, run_dir, expected=expected, todo=len(todo))
+        env = EpisodeEnv(
+            run_id=run_id,
+            task_name=config.task,
+            task=task,
+            model=model,
+            backend=backend,
+            limits=config.limits,
+            seed=config.seed,
+            generate_config=config.generate,
+            infra_retries=config.infra_retries,
+            run_dir=run_dir,
+        )
+        pm = registry.manager
+        await call_observers(pm, "on_run_start", run=self.info)
+        self.progress.start(self.info)
+        complete = False
+        try:
+            await self._run_workers(env, iter(todo), store, pm, config.max_episodes)
+            complete = True
+        except asyncio.CancelledError:
+            self.state.cancelled = True
+            raise
+        finally:
+            await _close_quietly(model, backend)
+            self.summary = self._summarise(store, task, config, run_id, run_dir, expected)
+            if complete:
+                store.finish_run(run_id, self.summary)
+            self.progress.close()
+            await call_observers(pm, "on_run_end", summary=self.summary)
+
+    async def _run_workers(
+        self, env: EpisodeEnv, todo: Iterator[tuple[Sample, int]], store: Store, pm: Any, n: int
+    ) -> None:
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(n):
+                    group.create_task(self._worker(env, todo, store, pm))
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
+
+    async def _worker(
+        self, env: EpisodeEnv, todo: Iterator[tuple[Sample, int]], store: Store, pm: Any
+    ) -> None:
+        # One shared iterator: next() never awaits, so no two workers take the same episode.
+        for sample, epoch in todo:
+            record = await run_episode(env, sample, epoch)
+            self._record(store, record)
+            if pm is not None and pm.hook.on_episode_end.get_hookimpls():
+                await call_observers(pm, "on_episode_end", result=record.result)
+            if self.config.fail_fast and record.result.status in ("error", "infra_error"):
+                raise ConfigError(
+                    f"episode {sample.id}/{epoch} failed: {record.result.error}",
+                    "see its transcript in the report; drop --fail-fast to keep going",
+                )
+
+    def _record(self, store: Store, record: EpisodeRecord) -> None:
+        store.record(record.result, record.events, record.artifacts)
+        self.state.finished += 1
+        self.progress.update(record.result)
+
+    def _summarise(
+        self, store: Store, task: Task, config: RunConfig, run_id: str, run_dir: Path, expected: int
+    ) -> RunSummary:
+        from agentbench.metrics import summarise
+
+        results: list[EpisodeResult] = store.results(run_id)
+        try:
+            task_metrics = task.metrics(results)
+        except Exception as exc:  # a task's extra figures must not cost the summary
+            task_metrics = {"task_metrics_error": str(exc)}
+        return summarise(
+            run_id,
+            config.task,
+            config.model,
+            results,
+            epochs=config.epochs,
+            expected=expected,
+            task_metrics=task_metrics,
+            duration_s=round(time.monotonic() - self.state.started, 3),
+            run_dir=str(run_dir),
+        )
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The error to report from a worker group: a user error first, then anything else."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    for exc in leaves:
+        if isinstance(exc, AgentbenchError):
+            return exc
+    return leaves[0]
+
+
+async def _close_quietly(model: Model, backend: LazyBackend) -> None:
+    """Close the model and every sandbox, even while being cancelled."""
+    for close in (model.aclose, backend.aclose):
+        try:
+            await asyncio.shield(close())
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # closing must not hide the run's own outcome
+            logging.getLogger("agentbench.runner").warning("closing failed", exc_info=True)

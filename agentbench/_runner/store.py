@@ -1,0 +1,373 @@
+"""The run store: one SQLite database (WAL) per run directory.
+
+Layout: `<runs>/<run-id>/agentbench.db`, with episode artifacts beside it in
+`<runs>/<run-id>/artifacts/<task>/<sample_id>/<epoch>/`.
+
+Every `record()` is its own committed transaction, so a run killed at any moment (SIGKILL
+included) keeps every episode recorded before the kill and nothing half-written: SQLite's WAL
+recovery on the next open drops the uncommitted tail. `synchronous=NORMAL` means a power loss
+may lose the last few commits, but a killed process loses none.
+
+Tables:
+    runs         one row per run id: config, timestamps, final summary (JSON).
+    episodes     one row per (run_id, task, sample_id, epoch, model); status, score value,
+                 passed, usage and timings as columns for queries, the full result as JSON.
+    transcripts  the events of an episode as one JSON array.
+    artifacts    file names of an episode's artifacts (the files live under artifacts/).
+    responses    the model response cache (`agentbench.model.ResponseCache`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pydantic_core import to_json
+
+from agentbench.errors import ConfigError, DataError
+from agentbench.types import EpisodeResult, ModelOutput, RunConfig, RunSummary
+
+DB_NAME = "agentbench.db"
+SCHEMA_VERSION = 1
+DONE_STATUSES = ("ok", "error", "limit")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    task TEXT NOT NULL,
+    model TEXT NOT NULL,
+    config TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    finished_at REAL,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS episodes (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    sample_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    subset TEXT,
+    status TEXT NOT NULL,
+    score_value REAL,
+    passed INTEGER NOT NULL,
+    error TEXT,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL,
+    cost REAL,
+    steps INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    duration_s REAL NOT NULL,
+    recorded_at REAL NOT NULL,
+    result TEXT NOT NULL,
+    UNIQUE (run_id, task, sample_id, epoch, model)
+);
+CREATE TABLE IF NOT EXISTS transcripts (
+    episode_id INTEGER PRIMARY KEY REFERENCES episodes (id) ON DELETE CASCADE,
+    events TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    episode_id INTEGER NOT NULL REFERENCES episodes (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    PRIMARY KEY (episode_id, name)
+);
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    output TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+_EPISODE_COLUMNS = (
+    "run_id", "task", "sample_id", "epoch", "model", "subset", "status", "score_value", "passed",
+    "error", "input_tokens", "output_tokens", "cached_tokens", "cost", "steps", "attempts",
+    "started_at", "duration_s", "recorded_at", "result",
+)
+_KEY_COLUMNS = ("run_id", "task", "sample_id", "epoch", "model")
+_UPSERT_EPISODE = (
+    f"INSERT INTO episodes ({', '.join(_EPISODE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_EPISODE_COLUMNS))}) "
+    f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _EPISODE_COLUMNS if c not in _KEY_COLUMNS)
+    + " RETURNING id"
+)
+_KEY_WHERE = " AND ".join(f"{c} = ?" for c in _KEY_COLUMNS)
+
+
+def safe_segment(name: str) -> str:
+    """A sample id or task name made safe as one path segment ("HumanEval/0" -> "HumanEval%2F0")."""
+    quoted = quote(str(name), safe="-_.+@=,")
+    return "%2E" + quoted[1:] if quoted.startswith(".") else quoted or "_"
+
+
+def artifacts_dir(run_dir: Path, task: str, sample_id: str, epoch: int) -> Path:
+    """Where an episode's artifact files live: `<run_dir>/artifacts/<task>/<sample_id>/<epoch>/`."""
+    return Path(run_dir) / "artifacts" / safe_segment(task) / safe_segment(sample_id) / str(epoch)
+
+
+class Store:
+    """The SQLite store of one run directory (WAL, synchronous=NORMAL).
+
+    Safe to share between the threads of one process (calls are serialised by a lock) and to
+    open from another process after this one died.
+
+    Args:
+        run_dir: The run directory; created, with the schema, if missing.
+    """
+
+    def __init__(self, run_dir: Path | str) -> None:
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.run_dir / DB_NAME
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            self._init_db()
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                f"{self.path}: not a readable agentbench database ({exc})",
+                "point --run-dir / --resume at a run directory made by agentbench, or delete it",
+            ) from None
+
+    def _init_db(self) -> None:
+        conn = self._conn
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        with self._transaction():
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._conn, self._lock)
+
+    # runs -------------------------------------------------------------------------------------
+
+    def create_run(self, run_id: str, config: RunConfig) -> None:
+        """Add a run, or update the config of an existing one (its `created_at` is kept)."""
+        with self._transaction():
+            self._conn.execute(
+                "INSERT INTO runs (run_id, task, model, config, created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (run_id) DO UPDATE SET task = excluded.task, "
+                "model = excluded.model, config = excluded.config",
+                (run_id, config.task, config.model, config.model_dump_json(), time.time()),
+            )
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run's row: run_id, config (RunConfig), created_at, finished_at, summary (or None)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT run_id, config, created_at, finished_at, summary "
+                "FROM runs WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return {
+            "run_id": row[0],
+            "config": RunConfig.model_validate_json(row[1]),
+            "created_at": row[2],
+            "finished_at": row[3],
+            "summary": RunSummary.model_validate_json(row[4]) if row[4] else None,
+        }
+
+    def run_ids(self) -> list[str]:
+        """The ids of the runs in this database, oldest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT run_id FROM runs ORDER BY created_at").fetchall()
+        return [r[0] for r in rows]
+
+    def finish_run(self, run_id: str, summary: RunSummary) -> None:
+        """Store the run's summary and mark it finished."""
+        with self._transaction():
+            self._conn.execute(
+                "UPDATE runs SET finished_at = ?, summary = ? WHERE run_id = ?",
+                (time.time(), summary.model_dump_json(), run_id),
+            )
+
+    # episodes ---------------------------------------------------------------------------------
+
+    def record(
+        self,
+        result: EpisodeResult,
+        events: list[dict[str, Any]],
+        artifacts: list[str] | None = None,
+    ) -> None:
+        """Commit one finished episode with its transcript and artifact names.
+
+        A later record of the same (run, task, sample_id, epoch, model) replaces the earlier one.
+        """
+        score = result.score
+        usage = result.usage
+        row = (
+            result.run_id, result.task, result.sample_id, result.epoch, result.model,
+            result.subset, result.status, score.value if score else None, int(result.passed),
+            result.error, usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.cost,
+            result.steps, result.attempts, result.started_at, result.duration_s, time.time(),
+            result.model_dump_json(),
+        )
+        events_json = to_json(events, fallback=str, bytes_mode="base64").decode()
+        conn = self._conn
+        with self._transaction():
+            episode_id = conn.execute(_UPSERT_EPISODE, row).fetchone()[0]
+            conn.execute(
+                "INSERT OR REPLACE INTO transcripts (episode_id, events) VALUES (?, ?)",
+                (episode_id, events_json),
+            )
+            conn.execute("DELETE FROM artifacts WHERE episode_id = ?", (episode_id,))
+            if artifacts:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO artifacts (episode_id, name) VALUES (?, ?)",
+                    [(episode_id, name) for name in artifacts],
+                )
+
+    def done_keys(self, run_id: str) -> set[tuple[str, str, int, str]]:
+        """(task, sample_id, epoch, model) of the run's finished episodes (ok, error or limit)."""
+        marks = ", ".join("?" * len(DONE_STATUSES))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT task, sample_id, epoch, model FROM episodes "
+                f"WHERE run_id = ? AND status IN ({marks})",
+                (run_id, *DONE_STATUSES),
+            ).fetchall()
+        return {(r[0], r[1], r[2], r[3]) for r in rows}
+
+    def results(self, run_id: str) -> list[EpisodeResult]:
+        """Every recorded episode of the run, in the order they were first recorded."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT result FROM episodes WHERE run_id = ? ORDER BY id", (run_id,)
+            ).fetchall()
+        return [EpisodeResult.model_validate_json(r[0]) for r in rows]
+
+    def transcript(
+        self, run_id: str, task: str, sample_id: str, epoch: int, model: str
+    ) -> list[dict[str, Any]]:
+        """The events of one episode ([] if it was never recorded)."""
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT t.events FROM transcripts t JOIN episodes e ON e.id = t.episode_id "
+                f"WHERE {_KEY_WHERE.replace('run_id', 'e.run_id')}",
+                (run_id, task, sample_id, epoch, model),
+            ).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def artifacts(
+        self, run_id: str, task: str, sample_id: str, epoch: int, model: str
+    ) -> list[str]:
+        """The artifact file names of one episode (files in `artifacts_dir(...)`)."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT a.name FROM artifacts a JOIN episodes e ON e.id = a.episode_id "
+                f"WHERE {_KEY_WHERE.replace('run_id', 'e.run_id')} ORDER BY a.name",
+                (run_id, task, sample_id, epoch, model),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    # response cache ---------------------------------------------------------------------------
+
+    def get_response(self, key: str) -> ModelOutput | None:
+        """A cached model response, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT output FROM responses WHERE key = ?", (key,)
+            ).fetchone()
+        return ModelOutput.model_validate_json(row[0]) if row else None
+
+    def put_response(self, key: str, output: ModelOutput) -> None:
+        """Cache a model response under `key` (replacing any earlier one)."""
+        with self._transaction():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO responses (key, output, created_at) VALUES (?, ?, ?)",
+                (key, output.model_dump_json(), time.time()),
+            )
+
+    # lifecycle --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Transaction:
+    """`BEGIN IMMEDIATE` ... `COMMIT` (or `ROLLBACK` on error) under the store's lock."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._conn, self._lock = conn, lock
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        try:
+            self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._lock.release()
+
+
+def find_run_dir(ref: str, runs_root: Path | str = Path("runs")) -> Path:
+    """The directory holding the run's `agentbench.db`.
+
+    Args:
+        ref: A run id or run name (looked up under `runs_root`, a unique prefix is enough), a run
+            directory, or the path of an `agentbench.db` file.
+        runs_root: Where runs live (the `--run-dir` option).
+
+    Raises:
+        DataError: The directory exists but holds no agentbench database.
+        ConfigError: No run matches `ref` (or a prefix matches several).
+    """
+    runs_root = Path(runs_root)
+    direct = Path(ref)
+    if direct.is_file() and direct.name == DB_NAME:
+        return direct.parent
+    for candidate in (direct, runs_root / ref):
+        if (candidate / DB_NAME).is_file():
+            return candidate
+    matches = []
+    if runs_root.is_dir() and ref and "/" not in ref:
+        matches = sorted(
+            d for d in runs_root.iterdir() if d.name.startswith(ref) and (d / DB_NAME).is_file()
+        )
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        names = ", ".join(d.name for d in matches[:5])
+        raise ConfigError(f"run {ref!r} is ambiguous: {names}", "give more of the run id")
+    for candidate in (direct, runs_root / ref):
+        if candidate.is_dir():
+            raise DataError(
+                f"{candidate} holds no {DB_NAME}", "pass a run directory made by `agentbench run`"
+            )
+    raise ConfigError(
+        f"no run {ref!r} in {runs_root}/",
+        f"pass a run id (see `ls {runs_root}`) or a run directory",
+    )

@@ -1,0 +1,100 @@
+"""`agentbench sandbox ...`: build the images, list and prune agentbench containers."""
+
+from __future__ import annotations
+
+import click
+
+from agentbench.errors import SandboxError
+
+
+def _client():
+    from agentbench._sandboxes.docker.engine import make_client
+
+    return make_client()
+
+
+@click.group("sandbox")
+def sandbox() -> None:
+    """Docker sandboxes: build images, list and remove containers."""
+
+
+@sandbox.command("build")
+@click.argument("names", nargs=-1)
+@click.option(
+    "--bootstrap",
+    is_flag=True,
+    help="Make the base image with debootstrap if it is missing (no registry).",
+)
+@click.option(
+    "--no-bootstrap", is_flag=True, help="Never bootstrap; fail if the base image cannot be pulled."
+)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CA bundle for pip inside the build.",
+)
+def build(
+    names: tuple[str, ...], bootstrap: bool, no_bootstrap: bool, ca_bundle: str | None
+) -> None:
+    """Build agentbench images (all when no NAME is given), reusing docker's layer cache.
+
+    Without a registry the base image is bootstrapped automatically (debootstrap, as root).
+    """
+    from agentbench._sandboxes.docker import images
+
+    client = _client()
+    mode = True if bootstrap else (False if no_bootstrap else None)
+    for name in names or images.known_images():
+        click.echo(f"building {images.REPO}/{name}:latest ...", err=True)
+        report = images.build_image(
+            client,
+            name,
+            bootstrap=mode,
+            ca_bundle=ca_bundle,
+            echo=lambda s: click.echo(s, err=True),
+        )
+        click.echo(report.summary())
+
+
+@sandbox.command("list")
+def list_() -> None:
+    """Show agentbench's images and containers (with whether their creating process lives)."""
+    from agentbench._sandboxes.docker import cleanup, images
+
+    client = _client()
+    for name in images.known_images():
+        ref = f"{images.REPO}/{name}:latest"
+        if images.image_exists(client, ref):
+            info = client.api.inspect_image(ref)
+            click.echo(
+                f"image {ref:32} {info['Id'][7:19]}  {info.get('Size', 0) / 1e6:.0f} MB  "
+                f"{info.get('Created', '')[:19]}"
+            )
+        else:
+            click.echo(f"image {ref:32} not built (agentbench sandbox build {name})")
+    containers = cleanup.list_containers(client)
+    for c in containers:
+        owner = "alive" if c.owner_alive else "gone"
+        click.echo(
+            f"container {c.name:36} {c.status:24} run={c.run} pid={c.pid}({owner}) {c.episode}"
+        )
+    if not containers:
+        click.echo("no agentbench containers")
+
+
+@sandbox.command("prune")
+@click.option(
+    "--all", "all_", is_flag=True, help="Remove every agentbench container, also of live runs."
+)
+@click.option("--run", "run_id", help="Remove the containers of one run.")
+def prune(all_: bool, run_id: str | None) -> None:
+    """Remove agentbench containers whose creating process is gone (or --all / --run)."""
+    from agentbench._sandboxes.docker import cleanup
+
+    try:
+        removed = cleanup.prune(_client(), all_=all_, run_id=run_id)
+    except SandboxError:
+        raise
+    click.echo(f"removed {len(removed)} container(s)")
+    for c in removed:
+        click.echo(f"  {c.name} (run {c.run}, pid {c.pid})")

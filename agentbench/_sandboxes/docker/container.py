@@ -1,0 +1,333 @@
+"""One sandbox, one container: how a SandboxSpec becomes a locked-down container."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import posixpath
+import uuid
+from importlib import resources
+from typing import Any
+
+from agentbench.errors import InfrastructureError, SandboxError
+from agentbench.sandbox import Sandbox, SandboxSpec
+from agentbench.types import ExecResult
+
+from .channel import DockerExecChannel, ExecutorChannel, raise_for_reply
+
+log = logging.getLogger("agentbench.sandbox.docker")
+
+# Root in the container keeps only what the executor needs to run commands as the unprivileged
+# user, stop them and clean up after them; commands run as that user have no capabilities at all.
+EXECUTOR_CAPS = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETUID", "SETGID"]
+KEEPALIVE = ["sleep", "2147483647"]
+EXECUTOR_ENV = "AGENTBENCH_EXECUTOR"
+# The program travels in an env var that it removes from its own environment (so commands never
+# see it); its command line stays short for an agent that runs `ps`.
+EXECUTOR_CMD = ["python3", "-I", "-u", "-c", f"import os;exec(os.environ.pop({EXECUTOR_ENV!r}))"]
+TMPFS_FLAGS = "rw,exec,nosuid,nodev"
+
+
+def executor_source() -> str:
+    """The in-container executor program (a standalone script)."""
+    return resources.files(__package__).joinpath("executor_main.py").read_text()
+
+
+def option_flag(options: dict[str, Any], name: str, default: bool) -> bool:
+    """A boolean option given as a bool or a string ("false", "0", "no" are false)."""
+    value = options.get(name, default)
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off", "")
+    return bool(value)
+
+
+def home_dir(user: str | None) -> str | None:
+    """Where a named user's (tmpfs) home goes; None for root, numeric ids and the image default."""
+    if not user or user in ("root", "0") or user.split(":")[0].isdigit():
+        return None
+    return f"/home/{user.split(':')[0]}"
+
+
+def writable_dirs(spec: SandboxSpec) -> list[dict[str, Any]]:
+    """The tmpfs mounts of a sandbox, i.e. everything a command can write (root is read-only)."""
+    dirs: list[dict[str, Any]] = [
+        {"path": "/tmp", "mode": 0o1777},
+        {"path": "/dev/shm", "mode": 0o1777},
+    ]
+    if option_flag(spec.options, "tmpfs_workdir", True):
+        dirs.append({"path": spec.workdir, "mode": 0o755, "owned": True})
+    home = home_dir(spec.user)
+    if home and home != spec.workdir:
+        dirs.append({"path": home, "mode": 0o755, "owned": True})
+    return dirs
+
+
+def create_kwargs(
+    spec: SandboxSpec, image: str, labels: dict[str, str], *, executor: bool
+) -> dict[str, Any]:
+    """Arguments of `containers.create` for a spec: limits, no privileges, tmpfs, labels."""
+    size = f",size={spec.disk_mb}m" if spec.disk_mb else ""
+    tmpfs = {
+        d["path"]: f"{TMPFS_FLAGS}{size},mode={d['mode']:o}"
+        for d in writable_dirs(spec)
+        if d["path"] != "/dev/shm"
+    }
+    kwargs: dict[str, Any] = {
+        "image": image,
+        "command": EXECUTOR_CMD if executor else KEEPALIVE,
+        "environment": {EXECUTOR_ENV: executor_source()} if executor else {},
+        "entrypoint": [],
+        "user": "0",
+        "name": f"agentbench-{labels.get('agentbench.run', 'x')[:12]}-{uuid.uuid4().hex[:8]}",
+        "hostname": "sandbox",
+        "detach": True,
+        "stdin_open": executor,
+        "tty": False,
+        "init": True,
+        "network_mode": "bridge" if spec.network else "none",
+        "mem_limit": f"{spec.memory_mb}m",
+        "memswap_limit": f"{spec.memory_mb}m",
+        "nano_cpus": int(spec.cpus * 1e9),
+        "pids_limit": spec.pids,
+        "cap_drop": ["ALL"],
+        "cap_add": EXECUTOR_CAPS,
+        "security_opt": ["no-new-privileges:true"],
+        "read_only": option_flag(spec.options, "read_only", True),
+        "tmpfs": tmpfs,
+        "shm_size": f"{min(spec.disk_mb or 64, 64)}m",
+        "working_dir": spec.workdir if option_flag(spec.options, "tmpfs_workdir", True) else None,
+        "labels": labels,
+        "log_config": {"type": "none", "config": {}},
+    }
+    for key in ("shm_size", "ports", "extra_hosts", "devices"):
+        if key in spec.options:
+            kwargs[key] = spec.options[key]
+    return kwargs
+
+
+class DockerSandbox(Sandbox):
+    """A running container and the channel its commands go through.
+
+    Created by `DockerBackend`; `aclose()` removes the container.
+    """
+
+    def __init__(
+        self,
+        spec: SandboxSpec,
+        container: Any,
+        channel: ExecutorChannel | DockerExecChannel,
+        *,
+        default_user: str | None = None,
+    ) -> None:
+        super().__init__(spec)
+        self.container = container
+        self.channel = channel
+        self.default_user = default_user
+        self.closed = False
+
+    @property
+    def id(self) -> str:
+        return str(self.container.id)
+
+    @property
+    def name(self) -> str:
+        return str(self.container.name)
+
+    @property
+    def resettable(self) -> bool:
+        """Whether `reset()` can prove the container clean (executor and read-only root)."""
+        return (
+            isinstance(self.channel, ExecutorChannel)
+            and self.channel.alive
+            and option_flag(self.spec.options, "read_only", True)
+            and not self.closed
+        )
+
+    @property
+    def user(self) -> str:
+        """Who commands run as: the spec's user, else the image's default user, else root."""
+        user = self.spec.user or self.default_user or "root"
+        if isinstance(self.channel, DockerExecChannel):
+            return self.channel.user_alias.get(user, user)
+        return user
+
+    def path(self, path: str) -> str:
+        """An absolute container path (relative paths are under the workdir)."""
+        return posixpath.normpath(posixpath.join(self.spec.workdir, path))
+
+    async def exec(
+        self,
+        cmd: str | list[str],
+        *,
+        timeout: float | None = None,
+        input: str | bytes | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+    ) -> ExecResult:
+        op: dict[str, Any] = {
+            "op": "exec",
+            "workdir": self.spec.workdir,
+            "cwd": self.path(cwd) if cwd else self.spec.workdir,
+            "user": user or self.user,
+            "env": {**self.spec.env, **(env or {})},
+            "timeout": timeout,
+            "limit": self.spec.output_limit,
+        }
+        if isinstance(cmd, str):
+            op["shell"] = cmd
+        else:
+            op["argv"] = [str(a) for a in cmd]
+        if input is not None:
+            data = input.encode() if isinstance(input, str) else input
+            op["stdin"] = base64.b64encode(data).decode()
+        reply = raise_for_reply(await self._request(op, timeout))
+        return ExecResult(
+            exit_code=reply["exit_code"],
+            stdout=reply.get("stdout", ""),
+            stderr=reply.get("stderr", ""),
+            duration_s=reply.get("duration_s", 0.0),
+            timed_out=reply.get("timed_out", False),
+            truncated=reply.get("truncated", False),
+        )
+
+    async def read_file(self, path: str, *, binary: bool = False) -> str | bytes:
+        reply = raise_for_reply(await self._request({"op": "read", "path": self.path(path)}))
+        data = base64.b64decode(reply["data"])
+        return data if binary else data.decode("utf-8")
+
+    async def write_file(self, path: str, content: str | bytes) -> None:
+        data = content.encode() if isinstance(content, str) else content
+        op = {
+            "op": "write",
+            "path": self.path(path),
+            "data": base64.b64encode(data).decode(),
+            "user": self.user,
+            "workdir": self.spec.workdir,
+        }
+        raise_for_reply(await self._request(op))
+
+    async def _request(self, op: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        if self.closed:
+            raise InfrastructureError("the sandbox was closed")
+        return await self.channel.request(op, timeout)
+
+    async def prepare(self, spec: SandboxSpec) -> None:
+        """Take on an episode's spec (env, files) and place its files."""
+        self.spec = spec
+        for path, content in spec.files.items():
+            await self.write_file(path, content)
+
+    async def reset(self) -> None:
+        """Leave nothing of the last episode: processes killed, writable dirs emptied.
+
+        Raises:
+            InfrastructureError: when something survived (the container must then be discarded).
+        """
+        op = {
+            "op": "reset",
+            "dirs": writable_dirs(self.spec),
+            "user": self.user,
+            "workdir": self.spec.workdir,
+        }
+        reply = raise_for_reply(await self._request(op, 30.0))
+        if reply.get("processes_left") or reply.get("files_left"):
+            raise InfrastructureError(
+                f"reset left processes {reply.get('processes_left')} "
+                f"and files {reply.get('files_left')}"
+            )
+
+    async def aclose(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.channel.aclose()
+        await asyncio.shield(asyncio.to_thread(remove_container, self.container))
+
+    def describe(self) -> str:
+        shell = "bash" if isinstance(self.channel, ExecutorChannel) else "sh"
+        return f"docker exec -it -u {self.user} -w {self.spec.workdir} {self.name} {shell}"
+
+
+def remove_container(container: Any) -> None:
+    """Remove a container (and its anonymous volumes); already gone is fine."""
+    try:
+        container.remove(force=True, v=True)
+    except Exception as exc:
+        if "No such container" not in str(exc) and "is already in progress" not in str(exc):
+            log.warning(
+                "could not remove container %s: %s", getattr(container, "name", container), exc
+            )
+
+
+async def start_container(
+    client: Any,
+    spec: SandboxSpec,
+    image: str,
+    labels: dict[str, str],
+    *,
+    executor: bool,
+    default_user: str | None = None,
+) -> DockerSandbox:
+    """Create and start a container for `spec` and connect its channel.
+
+    With `executor`, the container's main process is the executor; if the image cannot run it (no
+    python3), the caller gets `ExecutorUnavailable` and may retry with `executor=False`.
+    """
+    kwargs = create_kwargs(spec, image, labels, executor=executor)
+    container = await asyncio.to_thread(client.containers.create, **kwargs)
+    try:
+        try:
+            await asyncio.to_thread(container.start)
+        except Exception as exc:
+            if executor and (
+                "executable file not found" in str(exc) or "no such file" in str(exc).lower()
+            ):
+                raise ExecutorUnavailable(str(exc)) from exc
+            raise
+        if executor:
+            channel: ExecutorChannel | DockerExecChannel = await ExecutorChannel.attach(
+                client.api, container.id
+            )
+            try:
+                raise_for_reply(await channel.request({"op": "hello"}, 20.0))
+            except InfrastructureError as exc:
+                await channel.aclose()
+                raise ExecutorUnavailable(str(exc)) from exc
+        else:
+            channel = DockerExecChannel(client.api, container.id)
+            code, _out, _err = await asyncio.to_thread(
+                channel.run_blocking, ["sh", "-c", "command -v timeout"], "root"
+            )
+            channel.has_timeout = code == 0
+        sandbox = DockerSandbox(spec, container, channel, default_user=default_user)
+        if executor:
+            await sandbox.reset()  # hands the work dir and home to the user
+        else:
+            await prepare_dirs_without_executor(sandbox)
+        return sandbox
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(remove_container, container))
+        raise
+
+
+async def prepare_dirs_without_executor(sandbox: DockerSandbox) -> None:
+    """Hand the owned tmpfs dirs to the sandbox user (the executor does it itself otherwise)."""
+    channel = sandbox.channel
+    assert isinstance(channel, DockerExecChannel)
+    user = sandbox.user
+    if user in ("root", "0"):
+        return
+    known = await sandbox.exec(["id", "-u", user.split(":")[0]], user="root")
+    if not known.ok and user == "sandbox":  # images without the user: the executor's fallback uid
+        channel.user_alias[user] = user = "1000:1000"
+    owned = [d["path"] for d in writable_dirs(sandbox.spec) if d.get("owned")]
+    if owned:
+        await sandbox.exec(["chown", user, *owned], user="root")
+
+
+class ExecutorUnavailable(SandboxError):
+    """The image cannot run the executor (no usable python3): plain docker exec is used instead."""

@@ -1,0 +1,73 @@
+"""Local HTTP servers that speak model providers' wire protocols, with fault injection.
+
+They let a provider plugin be tested through its real SDK, over real sockets, without a network:
+
+    from agentbench.fakeservers import Fault, FakeOpenAIServer
+
+    async with FakeOpenAIServer(api_key="sk-test") as server:
+        server.inject(Fault.status(429, retry_after=0.01), Fault.truncated())
+        server.reply("Paris")                    # scripted answers (str or ModelOutput) ...
+        ...                                      # point the SDK at server.base_url
+        assert len(server.requests) == 3         # ... and every request, recorded
+
+`FakeOpenAIServer` speaks Chat Completions (`POST /v1/chat/completions`: tool calls, logprobs,
+n > 1, usage with cached tokens); `FakeAnthropicServer` speaks Messages (`POST /v1/messages`:
+tool_use / tool_result blocks, images, system prompts, stop_reason, cache_read_input_tokens). Both
+check requests the way the real APIs do (a tool result without its tool call is a 400) and answer
+with a `responder(request) -> ModelOutput | str` once the scripted replies run out.
+
+A server runs in the caller's event loop (`async with`), in a thread (`with server.in_thread()`),
+or in its own process: `python -m agentbench.fakeservers openai --latency 1` prints its base URL.
+The asyncio server keeps thousands of connections open at once (for concurrency benchmarks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from agentbench.fakeservers._base import BadRequest, FakeServer, Fault, RecordedRequest, Responder
+from agentbench.fakeservers._protocols import FakeAnthropicServer, FakeOpenAIServer
+
+__all__ = [
+    "SERVERS",
+    "BadRequest",
+    "FakeAnthropicServer",
+    "FakeOpenAIServer",
+    "FakeServer",
+    "Fault",
+    "RecordedRequest",
+    "Responder",
+    "main",
+]
+
+SERVERS: dict[str, type[FakeServer]] = {
+    "openai": FakeOpenAIServer,
+    "anthropic": FakeAnthropicServer,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m agentbench.fakeservers PROTOCOL`: serve until killed; print the base URL first."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("protocol", choices=sorted(SERVERS))
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
+    parser.add_argument("--api-key", default=None, help="answer 401 to requests without this key")
+    args = parser.parse_args(argv)
+
+    async def serve() -> None:
+        server = SERVERS[args.protocol](
+            lambda request: "ok",
+            latency=args.latency,
+            api_key=args.api_key,
+            port=args.port,
+            record=False,
+        )
+        await server.start()
+        print(server.base_url, flush=True)
+        await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())

@@ -1,0 +1,5 @@
+"""`python -m agentbench.fakeservers`."""
+
+from agentbench.fakeservers import main
+
+main()

@@ -1,0 +1,294 @@
+"""What a plugin author needs to test a task: a scripted model and one episode, run in-process.
+
+    from agentbench.testing import run_episode, scripted, tool_call
+
+    async def test_my_task_passes_with_the_right_answer():
+        run = await run_episode(MyTask(), sample_id="1", model=scripted(["42"]), sandbox="local")
+        assert run.passed, run.explanation
+
+    async def test_my_task_runs_tools():
+        model = scripted([tool_call("python", code="print(6*7)"), "42"])
+        run = await run_episode("my-task", sample_id="1", model=model)
+        assert [e["type"] for e in run.events("exec")] ...
+
+`model` may also be a model reference ("oracle", "null", "scripted/script.yaml") resolved through
+the installed plugins, and `task` a registered task name. The episode runs the same stages as
+`agentbench run` (setup and solve under the limits, then check), without a store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentbench.errors import LimitExceeded
+from agentbench.model import (
+    EpisodeInfo,
+    Model,
+    ModelProvider,
+    RetryPolicy,
+    _current_episode,
+    parse_model_ref,
+)
+from agentbench.sandbox import Sandbox, SandboxBackend
+from agentbench.task import EpisodeContext, EpisodeLog, Task
+from agentbench.types import (
+    EpisodeResult,
+    EpisodeStatus,
+    GenerateConfig,
+    Limits,
+    Sample,
+    Score,
+    ToolCall,
+)
+
+
+def scripted(responses: Sequence[Any] | Mapping[str, Sequence[Any]]) -> Model:
+    """A model that plays `responses`: the n-th call of an episode gets the n-th response.
+
+    Args:
+        responses: A list (every episode plays it) or a mapping sample id -> list. Items are text,
+            `tool_call(...)` results, `Message`s, or mappings with `text`, `tool_calls`, `images`.
+    """
+    from agentbench._providers.scripted import ScriptedProvider
+
+    return Model(
+        "scripted", ScriptedProvider(responses=responses), retry=RetryPolicy(max_attempts=1)
+    )
+
+
+def tool_call(name: str, id: str | None = None, **arguments: Any) -> dict[str, Any]:
+    """A scripted response that calls one tool: `tool_call("bash", cmd="ls")`."""
+    call = ToolCall(id=id or f"call_{name}", name=name, arguments=arguments)
+    return {"tool_calls": [call]}
+
+
+@dataclass
+class EpisodeRun:
+    """One episode run by `run_episode`: the result, the transcript and the context.
+
+    Attributes:
+        result: The `EpisodeResult`, as the runner would store it.
+        transcript: Every event of the episode (model calls, tool calls, commands, ...).
+        context: The `EpisodeContext` (its `state`, `messages`, `usage`).
+        sandbox: The sandbox, when `keep_sandbox=True` (close it with `await run.aclose()`).
+    """
+
+    result: EpisodeResult
+    transcript: list[dict[str, Any]]
+    context: EpisodeContext
+    sandbox: Sandbox | None = None
+    _backend: SandboxBackend | None = field(default=None, repr=False)
+    _owned: bool = field(default=True, repr=False)
+
+    @property
+    def score(self) -> Score | None:
+        return self.result.score
+
+    @property
+    def passed(self) -> bool:
+        return self.result.passed
+
+    @property
+    def explanation(self) -> str:
+        """The score's explanation, or the error when the episode failed."""
+        if self.result.score is not None:
+            return self.result.score.explanation
+        return self.result.error or ""
+
+    def events(self, type: str) -> list[dict[str, Any]]:
+        """The transcript events of one type ("model", "exec", "tool", ...)."""
+        return [e for e in self.transcript if e.get("type") == type]
+
+    async def aclose(self) -> None:
+        """Free a kept sandbox."""
+        await _free(self._backend, self.sandbox, owned=self._owned)
+        self._backend, self.sandbox = None, None
+
+
+async def run_episode(
+    task: Task | str,
+    *,
+    model: Model | ModelProvider | str | Sequence[Any],
+    sample_id: str | None = None,
+    sample: Sample | None = None,
+    options: Mapping[str, Any] | None = None,
+    sandbox: str | SandboxBackend | None = "local",
+    sandbox_options: Mapping[str, Any] | None = None,
+    epoch: int = 0,
+    limits: Limits | None = None,
+    generate_config: GenerateConfig | None = None,
+    seed: int = 0,
+    raise_errors: bool = True,
+    keep_sandbox: bool = False,
+    plugins: str | list[str] | None = None,
+) -> EpisodeRun:
+    """Run one episode of `task` in this process and return its result and transcript.
+
+    Args:
+        task: A task instance, or the registered name of one (with `options`).
+        model: A `Model`, a provider, a reference ("oracle", "null", "scripted/x.yaml"), or a
+            list of scripted responses.
+        sample_id: Which sample to run (default: the task's first sample).
+        sample: A sample to run instead of looking one up.
+        options: Task options, when `task` is a name.
+        sandbox: A backend name, a backend instance, or None to run without a sandbox.
+        sandbox_options: Options for a backend given by name.
+        epoch: The epoch number (0-based).
+        limits: Step, token and wall-time limits.
+        generate_config: Sampling settings laid under the task's own.
+        seed: The run seed (the context's `rng` derives from it).
+        raise_errors: Re-raise what the task or model raises (the runner would record status
+            "error"); `LimitExceeded` is never raised, the episode is scored with what it has.
+        keep_sandbox: Keep the sandbox open for inspection (`run.sandbox`; then `run.aclose()`).
+        plugins: Plugin filter used to resolve names.
+    """
+    task = _resolve_task(task, options, plugins)
+    sample = sample or _find_sample(task, sample_id)
+    limits = limits or Limits()
+    wrapped = _resolve_model(model, plugins)
+    backend = _resolve_backend(sandbox, sandbox_options, plugins)
+    spec = task.sandbox_spec(sample)
+    log = EpisodeLog()
+    box: Sandbox | None = None
+    token = _current_episode.set(
+        EpisodeInfo(task=task, sample=sample, epoch=epoch, run_id="testing")
+    )
+    status: EpisodeStatus = "ok"
+    score: Score | None = None
+    error: str | None = None
+    ctx: EpisodeContext | None = None
+    try:
+        if spec is not None and backend is not None:
+            box = await backend.acquire(spec, label=f"{task.name}/{sample.id}/{epoch}")
+            log.add("sandbox", description=box.describe())
+        ctx = EpisodeContext(
+            task=task,
+            sample=sample,
+            model=wrapped,
+            sandbox=box,
+            log=log,
+            limits=limits,
+            epoch=epoch,
+            seed=seed,
+            generate_config=generate_config,
+        )
+        status, score = await _stages(task, ctx, limits)
+    except Exception as exc:
+        if raise_errors:
+            raise
+        status, error = "error", f"{type(exc).__name__}: {exc}"
+        log.add("error", error=error)
+    finally:
+        _current_episode.reset(token)
+        if not keep_sandbox:
+            await _free(backend, box, owned=not isinstance(sandbox, SandboxBackend))
+    if ctx is None:  # only reachable with raise_errors=False
+        ctx = EpisodeContext(
+            task=task, sample=sample, model=wrapped, sandbox=None, log=log, limits=limits
+        )
+    result = EpisodeResult(
+        run_id="testing",
+        task=task.name,
+        sample_id=sample.id,
+        epoch=epoch,
+        model=wrapped.ref,
+        subset=sample.subset,
+        status=status,
+        score=score,
+        error=error,
+        usage=ctx.usage,
+        steps=ctx.steps,
+    )
+    kept = keep_sandbox and box is not None
+    return EpisodeRun(
+        result,
+        list(log.events),
+        ctx,
+        box if kept else None,
+        backend if kept else None,
+        _owned=not isinstance(sandbox, SandboxBackend),
+    )
+
+
+async def _stages(task: Task, ctx: EpisodeContext, limits: Limits) -> tuple[EpisodeStatus, Score]:
+    limit_hit: LimitExceeded | None = None
+    try:
+        async with asyncio.timeout(limits.max_seconds):
+            try:
+                await task.setup(ctx)
+                await task.solve(ctx)
+            except LimitExceeded as exc:
+                limit_hit = exc
+    except TimeoutError:
+        limit_hit = LimitExceeded("seconds", limits.max_seconds or 0)
+    if limit_hit is not None:
+        ctx.log.add("limit", kind=limit_hit.kind, limit=limit_hit.limit)
+    score = await task.check(ctx)
+    ctx.log.add("score", value=score.value, passed=score.passed, explanation=score.explanation)
+    passed = score.passed if score.passed is not None else score.value >= 1.0
+    return ("limit" if limit_hit is not None and not passed else "ok"), score
+
+
+async def _free(backend: SandboxBackend | None, box: Sandbox | None, *, owned: bool) -> None:
+    """Close a backend this module created; give a sandbox back to one the caller passed."""
+    if backend is None:
+        return
+    if owned:
+        await backend.aclose()
+    elif box is not None:
+        await backend.release(box, reusable=False)
+
+
+def _resolve_task(task: Task | str, options: Mapping[str, Any] | None, plugins: Any) -> Task:
+    if isinstance(task, Task):
+        if options:
+            raise TypeError("pass options to the task's constructor, or give the task by name")
+        return task
+    from agentbench.plugins import get_registry
+
+    return get_registry(plugins).task(task)(dict(options or {}))
+
+
+def _find_sample(task: Task, sample_id: str | None) -> Sample:
+    from agentbench.errors import ConfigError
+
+    samples = list(task.samples())
+    if not samples:
+        raise ConfigError(f"task {task.name!r} has no samples", "check the task's options")
+    if sample_id is None:
+        return samples[0]
+    for sample in samples:
+        if sample.id == sample_id:
+            return sample
+    known = ", ".join(s.id for s in samples[:10])
+    raise ConfigError(
+        f"task {task.name!r} has no sample {sample_id!r}", f"pick one of {known}, ..."
+    )
+
+
+def _resolve_model(model: Model | ModelProvider | str | Sequence[Any], plugins: Any) -> Model:
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, ModelProvider):
+        ref = model.name + (f"/{model.model_name}" if model.model_name else "")
+        return Model(ref, model, retry=RetryPolicy(max_attempts=1))
+    if isinstance(model, str):
+        from agentbench.plugins import get_registry
+
+        prefix, name = parse_model_ref(model)
+        provider = get_registry(plugins).provider(prefix)(name)
+        return Model(model, provider, retry=RetryPolicy(max_attempts=1))
+    return scripted(model)
+
+
+def _resolve_backend(
+    sandbox: str | SandboxBackend | None, options: Any, plugins: Any
+) -> SandboxBackend | None:
+    if sandbox is None or isinstance(sandbox, SandboxBackend):
+        return sandbox
+    from agentbench.plugins import get_registry
+
+    return get_registry(plugins).sandbox(sandbox)("testing", dict(options or {}))

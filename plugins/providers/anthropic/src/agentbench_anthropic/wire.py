@@ -1,0 +1,129 @@
+"""The Anthropic Messages wire format: agentbench messages in, `ModelOutput` out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentbench import (
+    GenerateConfig,
+    ImagePart,
+    Message,
+    ModelChoice,
+    TextPart,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
+
+STOP_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+def to_anthropic_messages(messages: list[Message]) -> tuple[str | None, list[dict[str, Any]]]:
+    """The system prompt and the messages in the Messages format.
+
+    System messages join into the top-level system prompt; tool results become `tool_result`
+    blocks of a user turn; consecutive turns of one role merge (the API wants them alternating,
+    with every tool result in the user turn right after its `tool_use`).
+    """
+    system = "\n\n".join(m.text for m in messages if m.role == "system") or None
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        role = "assistant" if message.role == "assistant" else "user"
+        blocks = _blocks(message)
+        if out and out[-1]["role"] == role:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": role, "content": blocks})
+    for turn in out:
+        if not turn["content"]:
+            turn["content"] = [{"type": "text", "text": "(empty)"}]
+    return system, out
+
+
+def to_anthropic_tools(tools: list[ToolSpec] | None) -> list[dict[str, Any]] | None:
+    """Tool specs in the Messages format (None when there are none)."""
+    if not tools:
+        return None
+    return [
+        {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
+    ]
+
+
+def sampling_params(config: GenerateConfig, default_max_tokens: int) -> dict[str, Any]:
+    """The sampling fields of a request (the API has no seed, n or logprobs).
+
+    Temperature and top_p go in `extra_body`: recent SDKs have no keyword for them.
+    """
+    params: dict[str, Any] = {"max_tokens": config.max_tokens or default_max_tokens}
+    if config.stop:
+        params["stop_sequences"] = config.stop
+    extra = {
+        name: getattr(config, name)
+        for name in ("temperature", "top_p")
+        if getattr(config, name) is not None
+    }
+    extra.update(config.extra)
+    if extra:
+        params["extra_body"] = extra
+    return params
+
+
+def parse_choice(content: list[Any], stop_reason: str | None) -> ModelChoice:
+    """One choice from a response's content blocks (SDK objects) and stop reason."""
+    texts, calls = [], []
+    for block in content:
+        if block.type == "text":
+            texts.append(block.text)
+        elif block.type == "tool_use":
+            arguments = block.input if isinstance(block.input, dict) else {}
+            calls.append(ToolCall(id=block.id, name=block.name, arguments=arguments))
+    reason = STOP_REASONS.get(stop_reason or "", "unknown")
+    return ModelChoice(
+        message=Message.assistant("".join(texts), tool_calls=calls), stop_reason=reason
+    )  # type: ignore[arg-type]
+
+
+def parse_usage(usage: Any) -> tuple[Usage, int]:
+    """Usage (input tokens include cache reads and writes) and the cache-write token count."""
+    read = getattr(usage, "cache_read_input_tokens", None) or 0
+    written = getattr(usage, "cache_creation_input_tokens", None) or 0
+    total = Usage(
+        input_tokens=(usage.input_tokens or 0) + read + written,
+        output_tokens=usage.output_tokens or 0,
+        cached_tokens=read,
+    )
+    return total, written
+
+
+def _blocks(message: Message) -> list[dict[str, Any]]:
+    if message.role == "tool":
+        content: Any = _parts(message.content) if message.images else message.text
+        return [{"type": "tool_result", "tool_use_id": message.tool_call_id, "content": content}]
+    blocks = _parts(message.content)
+    for call in message.tool_calls:
+        blocks.append(
+            {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+        )
+    return blocks
+
+
+def _parts(content: str | list[TextPart | ImagePart]) -> list[dict[str, Any]]:
+    parts = [TextPart(text=content)] if isinstance(content, str) else content
+    blocks: list[dict[str, Any]] = []
+    for part in parts:
+        if isinstance(part, TextPart):
+            if part.text:  # the API refuses empty text blocks
+                blocks.append({"type": "text", "text": part.text})
+        else:
+            source = {"type": "base64", "media_type": part.mime_type, "data": part.data}
+            blocks.append({"type": "image", "source": source})
+    return blocks

@@ -1,0 +1,141 @@
+"""Evaluator getters: what a `result` / `expected` config (`{"type": ..., ...}`) stands for.
+
+As in OSWorld, file getters return the path of a local copy in the episode's cache folder (None
+when the file is missing) and command getters return the command's stdout (or stderr).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .controller import DesktopController
+
+
+class UnknownGetter(KeyError):
+    """A getter type this evaluator does not implement."""
+
+
+@dataclass
+class EvalEnv:
+    """What getters and the evaluator see.
+
+    Attributes:
+        controller: The desktop.
+        cache_dir: Local folder for fetched files.
+        action_history: The agent's actions (strings like "FAIL" or action dicts/code).
+        assets: Local folders for cloud files.
+    """
+
+    controller: DesktopController
+    cache_dir: Path
+    action_history: list[Any] = field(default_factory=list)
+    assets: list[Path] = field(default_factory=list)
+
+
+async def get_vm_command_line(env: EvalEnv, config: dict[str, Any]) -> str | None:
+    result = await env.controller.execute(config["command"], shell=bool(config.get("shell", False)),
+                                          timeout=float(config.get("timeout", 30)))
+    return result.get("output") if result.get("status") == "success" else None
+
+
+async def get_vm_command_error(env: EvalEnv, config: dict[str, Any]) -> str | None:
+    result = await env.controller.execute(config["command"], shell=bool(config.get("shell", False)),
+                                          timeout=float(config.get("timeout", 30)))
+    return result.get("error") if result.get("status") == "success" else None
+
+
+async def get_vm_terminal_output(env: EvalEnv, config: dict[str, Any]) -> str | None:
+    return await env.controller.terminal_output()
+
+
+async def get_accessibility_tree(env: EvalEnv, config: dict[str, Any]) -> str:
+    return await env.controller.accessibility_tree()
+
+
+async def get_vm_screen_size(env: EvalEnv, config: dict[str, Any]) -> dict[str, int]:
+    width, height = await env.controller.screen_size()
+    return {"width": width, "height": height}
+
+
+async def get_list_directory(env: EvalEnv, config: dict[str, Any]) -> dict[str, Any] | None:
+    return await env.controller.list_directory(config["path"])
+
+
+async def get_rule(env: EvalEnv, config: dict[str, Any]) -> Any:
+    return config["rules"]
+
+
+async def get_rule_relative_time(env: EvalEnv, config: dict[str, Any]) -> Any:
+    return config["rules"]
+
+
+async def get_vm_file(env: EvalEnv, config: dict[str, Any]) -> str | None | list[str | None]:
+    """Copy VM files to the cache; `multi`/`gives` select which local paths are returned."""
+    multi = bool(config.get("multi", False))
+    paths = config["path"] if multi else [config["path"]]
+    dests = config["dest"] if multi else [config.get("dest") or os.path.basename(config["path"])]
+    gives = set(config.get("gives", [0]))
+    env.cache_dir.mkdir(parents=True, exist_ok=True)
+    given: list[str | None] = []
+    for i, (path, dest) in enumerate(zip(paths, dests, strict=False)):
+        data = await env.controller.get_file(path)
+        local = env.cache_dir / dest
+        if data is not None:
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(data)
+        if i in gives:
+            given.append(str(local) if data is not None else None)
+    return given[0] if len(given) == 1 else given
+
+
+async def get_cache_file(env: EvalEnv, config: dict[str, Any]) -> str:
+    path = env.cache_dir / config["path"]
+    if not path.exists():
+        raise FileNotFoundError(path)
+    return str(path)
+
+
+async def get_cloud_file(env: EvalEnv, config: dict[str, Any]) -> str | list[str]:
+    """A gold file named by URL, looked up in the assets folders (there is no network)."""
+    from .setup import find_asset
+
+    multi = bool(config.get("multi", False))
+    urls = config["path"] if multi else [config["path"]]
+    dests = config["dest"] if multi else [config["dest"]]
+    gives = set(config.get("gives", [0]))
+    found = [str(find_asset(url, dest, env.assets)) for i, (url, dest) in enumerate(zip(urls, dests, strict=False))
+             if i in gives]
+    return found[0] if len(found) == 1 else found
+
+
+async def get_content_from_vm_file(env: EvalEnv, config: dict[str, Any]) -> Any:
+    """A piece of a VM file; OSWorld knows `file_type: xlsx` with `file_content: last_row`."""
+    local = await get_vm_file(env, {"path": config["path"], "dest": os.path.basename(config["path"])})
+    if local is None:
+        return None
+    if config.get("file_type") == "xlsx" and config.get("file_content") == "last_row":
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(str(local), data_only=True).active
+        rows = [r for r in sheet.iter_rows(values_only=True) if any(v is not None for v in r)]
+        return [str(v) for v in rows[-1]] if len(rows) > 1 else []
+    raise NotImplementedError(f"content_from_vm_file: {config.get('file_type')}/{config.get('file_content')}")
+
+
+Getter = Callable[[EvalEnv, dict[str, Any]], Awaitable[Any]]
+
+GETTERS: dict[str, Getter] = {
+    name[4:]: fn for name, fn in dict(globals()).items() if name.startswith("get_") and callable(fn)
+}
+
+
+def getter(kind: str) -> Getter:
+    """The getter for a config `type`."""
+    try:
+        return GETTERS[kind]
+    except KeyError:
+        raise UnknownGetter(kind) from None

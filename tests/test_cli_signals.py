@@ -1,0 +1,162 @@
+"""`agentbench run` as a real subprocess: Ctrl-C (SIGINT) and SIGKILL followed by --resume."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _fixtures() -> Any:
+    name = "ab_test_runner_tasks"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).with_name("test_runner_fixtures.py")
+        )
+        assert spec and spec.loader
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+FX = _fixtures()
+N = 16
+
+
+def recorded(db: Path) -> list[tuple[str, int]]:
+    """(sample_id, epoch) of every episode row, read without writing to the database."""
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return [(r[0], r[1]) for r in conn.execute("SELECT sample_id, epoch FROM episodes")]
+    except sqlite3.OperationalError:  # schema not created yet
+        return []
+    finally:
+        conn.close()
+
+
+def start_run(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], Path, Path]:
+    env = FX.install_fake_dist(tmp_path / "site")
+    log = tmp_path / "solves.txt"
+    cmd = [
+        *FX.agentbench_cmd(),
+        "run",
+        "t-say",
+        "--model",
+        "t-say",
+        "--run-dir",
+        str(tmp_path / "runs"),
+        "--run-name",
+        "sig",
+        "-T",
+        f"n={N}",
+        "-T",
+        "sleep=0.15",
+        "-T",
+        f"log_file={log}",
+        "--max-episodes",
+        "2",
+        "--progress",
+        "plain",
+        *extra,
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    return proc, tmp_path / "runs" / "sig" / "agentbench.db", log
+
+
+def solves(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_ends_with_exactly_the_expected_episodes(tmp_path: Path) -> None:
+    proc, db, log = start_run(tmp_path, "--epochs", "2")
+    try:
+        assert FX.wait_for(lambda: len(recorded(db)) >= 5), (
+            proc.stderr.read() if proc.poll() is not None else ""
+        )
+    finally:
+        proc.kill()  # SIGKILL: no cleanup at all
+        proc.communicate()
+    before = set(recorded(db))
+    assert 5 <= len(before) < 2 * N
+    solved_before = len(solves(log))
+
+    env = FX.install_fake_dist(tmp_path / "site")
+    out = subprocess.run(
+        [
+            *FX.agentbench_cmd(),
+            "run",
+            "--resume",
+            "sig",
+            "--run-dir",
+            str(tmp_path / "runs"),
+            "--json",
+            "--no-progress",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (summary["run_id"], summary["episodes"], summary["completed"], summary["errors"]) == (
+        "sig",
+        2 * N,
+        2 * N,
+        0,
+    )
+    rows = recorded(db)
+    expected = {(f"s{i}", e) for i in range(N) for e in range(2)}
+    assert len(rows) == len(expected) and set(rows) == expected  # none twice, none missing
+    resumed = [tuple(s.split(":")) for s in solves(log)[solved_before:]]
+    resumed_keys = Counter((sid, int(e)) for sid, e in resumed)
+    assert set(resumed_keys) == expected - before  # none recomputed
+    assert max(resumed_keys.values()) == 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_cleanly_keeps_finished_episodes_and_exits_130(tmp_path: Path) -> None:
+    events = tmp_path / "sandbox-events.txt"
+    proc, db, _log = start_run(
+        tmp_path,
+        "--json",
+        "-T",
+        "sandbox=true",
+        "--sandbox",
+        "t-fake",
+        "-S",
+        f"events_file={events}",
+    )
+    try:
+        assert FX.wait_for(lambda: len(recorded(db)) >= 3)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert "agentbench run --resume sig" in stderr
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    rows = recorded(db)
+    assert 3 <= summary["completed"] == len(rows) < N
+    lines = events.read_text().splitlines()
+    acquired = {line.split()[1] for line in lines if line.startswith("acquire")}
+    closed = {line.split()[1] for line in lines if line.startswith("close")}
+    assert acquired == closed and len(acquired) > len(rows)  # in-flight sandboxes were closed too
+    assert lines[-1] == "backend aclose"

@@ -1,0 +1,59 @@
+"""agentbench's images: name mapping, compose parity, the python image's libraries, cached builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agentbench._sandboxes.docker import images
+from agentbench.sandbox import SandboxSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARIES = (
+    "numpy pandas matplotlib sklearn scipy seaborn statsmodels holidays pytz dateutil regex docx "
+    "openpyxl gensim bs4 PIL nltk PyPDF2 reportlab"
+).split()
+
+
+def test_short_names_mean_agentbench_images():
+    assert "python" in images.known_images()
+    assert images.image_ref("python") == "agentbench/python:latest"
+    assert images.image_ref("debian:bookworm-slim") == "debian:bookworm-slim"
+    assert images.image_ref("someone/python") == "someone/python"
+    assert images.agentbench_name("agentbench/python:latest") == "python"
+    assert images.agentbench_name("agentbench/python:1.0") is None
+
+
+def test_compose_builds_the_images_with_the_same_tags_and_contexts():
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    assert "python" in services
+    for name, service in services.items():
+        if "build" not in service:
+            continue
+        context = ROOT / service["build"]["context"]
+        assert context.name in images.known_images() and (context / "Dockerfile").is_file()
+        assert service["image"] == f"agentbench/{context.name}:latest", name
+
+
+@pytest.mark.docker
+async def test_python_image_has_python_3_11_and_the_benchmark_libraries(docker_backend):
+    box = await docker_backend.acquire(SandboxSpec(image="python"), label="libs")
+    program = f"import sys, {', '.join(LIBRARIES)}; print(sys.version_info[:2])"
+    r = await box.exec(["python", "-c", program], timeout=120)
+    assert r.ok, r.stderr
+    assert r.stdout.strip() == "(3, 11)"
+    plot = "import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.savefig('p.png'); print('ok')"
+    assert (await box.exec(["python", "-c", plot], timeout=60)).stdout == "ok\n"
+
+
+@pytest.mark.docker
+def test_rebuilding_an_image_reuses_the_layer_cache(docker_client, python_image):
+    before = docker_client.api.inspect_image(python_image)["Id"]
+    lines: list[str] = []
+    report = images.build_image(docker_client, "python", echo=lines.append)
+    assert report.tag == python_image and report.base == "present"
+    assert report.image_id == before, "an unchanged Dockerfile must give the same image"
+    assert report.cached_steps > 5 and report.seconds < 120, report.summary()
+    assert any(line.startswith("Step ") for line in lines)

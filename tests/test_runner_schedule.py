@@ -1,0 +1,68 @@
+"""Which episodes a run covers: sample selection, the plan, run ids."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from agentbench import ConfigError, DataError, Sample
+from agentbench._runner.scheduler import make_run_id, plan_episodes, select_samples
+
+SAMPLES = [Sample(id=i) for i in ("HumanEval/0", "HumanEval/1", "HumanEval/12", "Mbpp/3", "Mbpp/4")]
+
+
+def ids(samples: list[Sample]) -> list[str]:
+    return [s.id for s in samples]
+
+
+def test_no_filter_keeps_every_sample_in_order() -> None:
+    assert ids(select_samples(SAMPLES)) == ids(SAMPLES)
+
+
+def test_sample_ids_take_globs_and_comma_lists_and_keep_task_order() -> None:
+    chosen = select_samples(SAMPLES, sample_ids=["Mbpp/4,HumanEval/1*"])
+    assert ids(chosen) == ["HumanEval/1", "HumanEval/12", "Mbpp/4"]
+
+
+def test_limit_applies_after_the_id_filter() -> None:
+    assert ids(select_samples(SAMPLES, sample_ids=["Mbpp/*"], limit=1)) == ["Mbpp/3"]
+    assert ids(select_samples(SAMPLES, limit=2)) == ["HumanEval/0", "HumanEval/1"]
+
+
+def test_an_id_matching_nothing_is_an_error_with_close_matches() -> None:
+    with pytest.raises(ConfigError) as info:
+        select_samples(SAMPLES, sample_ids=["HumanEval/2"])
+    assert "HumanEval/2" in info.value.message
+    assert "did you mean" in info.value.message and "HumanEval/12" in info.value.message
+    assert info.value.fix
+
+
+def test_duplicate_sample_ids_are_a_data_error() -> None:
+    with pytest.raises(DataError, match="Mbpp/3"):
+        select_samples([*SAMPLES, Sample(id="Mbpp/3")])
+
+
+def test_plan_runs_epoch_by_epoch_and_skips_done_keys() -> None:
+    samples = SAMPLES[:2]
+    done = {
+        ("t", "HumanEval/0", 0, "m"),
+        ("t", "HumanEval/1", 1, "m"),
+        ("other", "HumanEval/1", 0, "m"),
+    }
+    plan = [(s.id, e) for s, e in plan_episodes("t", "m", samples, 3, done)]
+    assert plan == [("HumanEval/1", 0), ("HumanEval/0", 1), ("HumanEval/0", 2), ("HumanEval/1", 2)]
+
+
+def test_plan_of_a_finished_run_is_empty() -> None:
+    done = {("t", s.id, e, "m") for s in SAMPLES for e in range(2)}
+    assert plan_episodes("t", "m", SAMPLES, 2, done) == []
+
+
+def test_run_id_names_time_task_and_model() -> None:
+    run_id = make_run_id(
+        "humaneval-pro", "openai/gpt-4o", datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+    )
+    assert re.fullmatch(r"20250304-050607-humaneval-pro-openai-gpt-4o-[0-9a-f]{4}", run_id)
+    assert make_run_id("t", "m") != make_run_id("t", "m")
