@@ -348,14 +348,14 @@ def run(ctx: click.Context, task: str | None, **params: Any) -> None:
     progress = choose_progress("none" if params["no_progress"] else params["progress"])
     runner = Runner(config, registry=_registry(ctx, params), progress=progress)
     try:
-        summary = asyncio.run(runner.run())
-    except KeyboardInterrupt:
+        summary = asyncio.run(_cancel_on_sigterm(runner.run()))
+    except (KeyboardInterrupt, asyncio.CancelledError) as exc:
         progress.close()
         click.echo("interrupted: finished episodes are kept", err=True)
         if runner.summary is not None:
             _print_summary(runner.summary, params["as_json"])
             click.echo(f"continue with: agentbench run --resume {runner.summary.run_id}", err=True)
-        sys.exit(130)
+        sys.exit(130 if isinstance(exc, KeyboardInterrupt) else 143)
     except Exception as exc:
         from agentbench.errors import AgentbenchError
 
@@ -372,6 +372,21 @@ def run(ctx: click.Context, task: str | None, **params: Any) -> None:
     _print_summary(summary, params["as_json"])
     if params["html"]:
         _write_html(summary.run_dir, summary.run_dir)
+
+
+async def _cancel_on_sigterm(coro: Any) -> Any:
+    """Await `coro`; SIGTERM cancels it like Ctrl-C does (sandboxes closed, episodes kept)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    try:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    except (NotImplementedError, RuntimeError):  # not the main thread, or no signal support
+        pass
+    return await coro
 
 
 def _print_summary(summary: Any, as_json: bool) -> None:

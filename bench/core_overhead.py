@@ -48,10 +48,15 @@ class BenchPlugin:
         register("bench-trivial", TrivialTask)
 
 
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def main(episodes: int, max_episodes: int) -> dict[str, Any]:
     registry = load_plugins(extra=[BenchPlugin()])
     with tempfile.TemporaryDirectory() as run_dir:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_s()
         summary = await run_async(
             "bench-trivial",
             registry=registry,
@@ -61,12 +66,15 @@ async def main(episodes: int, max_episodes: int) -> dict[str, Any]:
             max_episodes=max_episodes,
             run_dir=run_dir,
         )
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, _cpu_s() - cpu0
     assert summary.completed == episodes and summary.metrics["pass@1"] == 1.0, summary
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "episodes": episodes,
         "seconds": round(seconds, 3),
+        "cpu_s": round(cpu, 3),
+        # On a loaded machine wall time lies; episodes per CPU second is what the core costs.
+        "episodes_per_cpu_s": round(episodes / cpu, 1),
         "episodes_per_s": round(episodes / seconds, 1),
         "peak_rss_mb": round(peak_kb / 1024, 1),
     }

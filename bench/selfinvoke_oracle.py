@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the problem templates are data
 """HumanEval Pro end to end: the oracle over 164 problems in Docker, from the CLI.
 
 Runs `agentbench run humaneval-pro --model oracle -T data=FILE --sandbox docker` as a user would

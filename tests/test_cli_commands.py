@@ -268,3 +268,24 @@ def test_debug_prints_events_live_the_score_and_keeps_the_sandbox(
     )
     assert failed.returncode == 1 and "ERROR: RuntimeError: boom on s2" in failed.stdout
     assert events.read_text().splitlines()[-2:] == ["close 1", "backend aclose"]
+
+
+def test_a_plugin_that_fails_to_import_is_named_and_skipped(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    site = tmp_path / "broken-site"
+    dist = site / "ab_broken-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ab-broken\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[agentbench]\nbroken = ab_broken_plugin\n")
+    (site / "ab_broken_plugin.py").write_text("raise ImportError('no module named vendor_sdk')\n")
+    env = {**env, "PYTHONPATH": f"{site}:{env['PYTHONPATH']}"}
+    out = ab(env, tmp_path, "list", "plugins")
+    assert out.returncode == 0
+    line = next(line for line in out.stdout.splitlines() if line.strip().startswith("broken"))
+    assert "ab-broken" in line and "FAILED: ImportError: no module named vendor_sdk" in line
+    assert "broken" in out.stderr and "Traceback" not in out.stderr  # a warning, not a crash
+    run = ab(
+        env, tmp_path, "run", "t-say", "--model", "t-say", "-T", "n=1", "--no-progress", "--json"
+    )
+    assert run.returncode == 0 and json.loads(run.stdout)["completed"] == 1

@@ -129,7 +129,10 @@ def test_sigkill_then_resume_ends_with_exactly_the_expected_episodes(tmp_path: P
 
 
 @pytest.mark.slow
-def test_ctrl_c_cancels_cleanly_keeps_finished_episodes_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_cancels_cleanly_keeps_finished_episodes_and_exits_130(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
     events = tmp_path / "sandbox-events.txt"
     proc, db, _log = start_run(
         tmp_path,
@@ -143,13 +146,13 @@ def test_ctrl_c_cancels_cleanly_keeps_finished_episodes_and_exits_130(tmp_path: 
     )
     try:
         assert FX.wait_for(lambda: len(recorded(db)) >= 3)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == code, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
     assert "agentbench run --resume sig" in stderr
     summary = json.loads(stdout.strip().splitlines()[-1])

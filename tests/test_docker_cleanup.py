@@ -113,26 +113,37 @@ def test_prune_command_removes_orphans_and_runs(docker_client, python_image):
     from agentbench._sandboxes.docker.engine import owner_labels
 
     run_id = f"test-{uuid.uuid4().hex[:10]}"
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     orphan_labels = {**owner_labels(run_id, "orphan"), "agentbench.pid": dead.stdout.strip()}
     live_labels = owner_labels(run_id, "live")
     try:
         for labels in (orphan_labels, live_labels):
             docker_client.containers.create(python_image, ["true"], labels=labels)
-        result = CliRunner().invoke(sandbox, ["prune"])
+        result = CliRunner().invoke(sandbox, ["prune", "--run", run_id])
         assert result.exit_code == 0 and "removed 1 container(s)" in result.output
         left = run_ids_containers(docker_client, run_id)
         assert [c["Labels"]["agentbench.episode"] for c in left] == ["live"]
         listed = CliRunner().invoke(sandbox, ["list"])
-        assert listed.exit_code == 0 and run_id in listed.output and "agentbench/python:latest" in listed.output
-        result = CliRunner().invoke(sandbox, ["prune", "--run", run_id])
-        assert "removed 1 container(s)" in result.output and run_ids_containers(docker_client, run_id) == []
+        assert (
+            listed.exit_code == 0
+            and run_id in listed.output
+            and "agentbench/python:latest" in listed.output
+        )
+        result = CliRunner().invoke(sandbox, ["prune", "--run", run_id, "--all"])
+        assert (
+            "removed 1 container(s)" in result.output
+            and run_ids_containers(docker_client, run_id) == []
+        )
     finally:
         remove_run(docker_client, run_id)
 
 
 @pytest.mark.docker
-async def test_container_dying_mid_command_is_an_infrastructure_error(docker_backend, docker_client):
+async def test_container_dying_mid_command_is_an_infrastructure_error(
+    docker_backend, docker_client
+):
     box = await docker_backend.acquire(SandboxSpec(), label="dies")
     command = asyncio.create_task(box.exec("sleep 60", timeout=120))
     await asyncio.sleep(0.5)

@@ -61,7 +61,9 @@ async def episode(backend, program: str):
 
 
 async def test_fork_bomb_is_capped_by_the_pids_limit(docker_backend):
-    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    bomb = (
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    )
     run, elapsed = await episode(docker_backend, bomb)
     assert not run.passed and "timed out" in run.explanation
     assert elapsed < TIMEOUT + 15
@@ -70,7 +72,9 @@ async def test_fork_bomb_is_capped_by_the_pids_limit(docker_backend):
 async def test_memory_bomb_is_killed_by_the_memory_limit(docker_backend):
     bomb = "chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 2**20))\n"
     run, elapsed = await episode(docker_backend, bomb)
-    assert not run.passed and ("exit code 137" in run.explanation or "MemoryError" in run.explanation)
+    assert not run.passed and (
+        "exit code 137" in run.explanation or "MemoryError" in run.explanation
+    )
     assert elapsed < TIMEOUT + 15
 
 
@@ -116,13 +120,18 @@ async def test_host_environment_and_files_are_out_of_reach(docker_backend, tmp_p
     probe = (
         "import os, glob\n"
         "print(sorted(os.environ))\n"
-        "print(open('/proc/1/environ', 'rb').read() if os.access('/proc/1/environ', os.R_OK) else 'no pid1 env')\n"
+        "readable = os.access('/proc/1/environ', os.R_OK)\n"
+        "print(open('/proc/1/environ', 'rb').read() if readable else 'no pid1 env')\n"
         f"print(os.path.exists({str(secret)!r}), glob.glob('/root/*'), glob.glob('/home/*/*'))\n"
         "raise SystemExit(1)\n"
     )
     run, _ = await episode(docker_backend, probe)
     out = run.score.details["stdout"]
-    assert "hunter2" not in out and "AGENTBENCH_TEST_SECRET" not in out and "AGENTBENCH_EXECUTOR" not in out
+    assert (
+        "hunter2" not in out
+        and "AGENTBENCH_TEST_SECRET" not in out
+        and "AGENTBENCH_EXECUTOR" not in out
+    )
     assert "False" in out and "no pid1 env" in out
     assert os.environ["AGENTBENCH_TEST_SECRET"] == "hunter2-env"
 
@@ -168,7 +177,9 @@ async def test_detached_process_does_not_outlive_the_episode(docker_backend, doc
     assert not run.passed and run.score.details["stdout"] == "detached\n"
     assert elapsed < TIMEOUT
     # the episode is over and its container gone: nothing of it runs anywhere on this engine
-    mine = docker_client.api.containers(filters={"label": f"agentbench.run={docker_backend.run_id}"})
+    mine = docker_client.api.containers(
+        filters={"label": f"agentbench.run={docker_backend.run_id}"}
+    )
     assert not mine
     assert not any("sleep 777" in p.read_text(errors="replace") for p in _host_cmdlines())
 

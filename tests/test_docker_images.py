@@ -1,4 +1,4 @@
-"""agentbench's images: name mapping, compose parity, the python image's libraries, cached builds."""
+"""agentbench's images: names, compose parity, the python image's libraries, cached builds."""
 
 from __future__ import annotations
 

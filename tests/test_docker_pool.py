@@ -32,7 +32,13 @@ async def test_reset_leaves_no_files_processes_env_or_tmp(docker_backend):
     first = await docker_backend.acquire(SandboxSpec(env={"FROM_SPEC": "one"}), label="ep1")
     assert (await first.exec(DIRTY)).stdout.strip().endswith("done")
     dirty = (await first.exec(PROBE)).stdout  # the probe sees every trace before the reset
-    for trace in ("left.txt", ".bashrc", ".config", "LEAK=unset SPEC=one", "login LEAK=from-episode-1"):
+    for trace in (
+        "left.txt",
+        ".bashrc",
+        ".config",
+        "LEAK=unset SPEC=one",
+        "login LEAK=from-episode-1",
+    ):
         assert trace in dirty
     assert "sleep 1000" in dirty and "sleep 1001" in dirty
     await docker_backend.release(first)

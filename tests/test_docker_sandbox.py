@@ -63,7 +63,9 @@ async def test_files_text_bytes_large_and_missing(docker_backend):
     box = await docker_backend.acquire(SandboxSpec(files={"given.txt": "from spec"}), label="files")
     assert await box.read_file("given.txt") == "from spec"
     await box.write_file("a/b/c.txt", "héllo\n")
-    assert (await box.exec("cat a/b/c.txt; stat -c %U a/b a/b/c.txt")).stdout == "héllo\nsandbox\nsandbox\n"
+    assert (
+        await box.exec("cat a/b/c.txt; stat -c %U a/b a/b/c.txt")
+    ).stdout == "héllo\nsandbox\nsandbox\n"
     blob = bytes(range(256)) * (8 * 4096)  # 8 MiB
     await box.write_file("/tmp/blob.bin", blob)
     assert await box.read_file("/tmp/blob.bin", binary=True) == blob
@@ -85,10 +87,15 @@ async def test_container_is_locked_down_and_labelled(docker_backend, docker_clie
     box = await docker_backend.acquire(spec, label="task/7/0")
     info = docker_client.api.inspect_container(box.id)
     host, labels = info["HostConfig"], info["Config"]["Labels"]
-    assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] and host["Memory"] == 300 * 2**20
+    assert (
+        host["NetworkMode"] == "none" and host["ReadonlyRootfs"] and host["Memory"] == 300 * 2**20
+    )
     assert host["NanoCpus"] == 5 * 10**8 and host["PidsLimit"] == 64 and host["CapDrop"] == ["ALL"]
     assert "no-new-privileges:true" in host["SecurityOpt"] and not host["Privileged"]
-    assert labels["agentbench.run"] == docker_backend.run_id and labels["agentbench.episode"] == "task/7/0"
+    assert (
+        labels["agentbench.run"] == docker_backend.run_id
+        and labels["agentbench.episode"] == "task/7/0"
+    )
     assert {"agentbench.pid", "agentbench.host"} <= labels.keys()
     assert box.describe().startswith("docker exec -it -u sandbox -w /work ")
 

@@ -297,10 +297,11 @@ class Runner:
         if config.sandbox is not None:
             registry.sandbox(config.sandbox)
         samples = select_samples(task.samples(), sample_ids=config.sample_ids, limit=config.limit)
-        run_id = (
-            run_dir.name if run_dir else (config.run_name or make_run_id(config.task, config.model))
-        )
-        run_dir = run_dir or Path(config.run_dir) / run_id
+        if run_dir is not None and config.resume:  # the stored run's own id
+            run_id = config.resume
+        else:
+            run_id = config.run_name or make_run_id(config.task, config.model)
+            run_dir = Path(config.run_dir) / run_id
         new_dir = not run_dir.exists()
         store = Store(run_dir)
         try:

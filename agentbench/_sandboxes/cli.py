@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from agentbench.errors import SandboxError
-
 
 def _client():
     from agentbench._sandboxes.docker.engine import make_client
@@ -33,8 +31,15 @@ def sandbox() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="CA bundle for pip inside the build.",
 )
+@click.option(
+    "--build-arg", "build_args", multiple=True, metavar="KEY=VALUE", help="A docker build arg."
+)
 def build(
-    names: tuple[str, ...], bootstrap: bool, no_bootstrap: bool, ca_bundle: str | None
+    names: tuple[str, ...],
+    bootstrap: bool,
+    no_bootstrap: bool,
+    ca_bundle: str | None,
+    build_args: tuple[str, ...],
 ) -> None:
     """Build agentbench images (all when no NAME is given), reusing docker's layer cache.
 
@@ -42,6 +47,12 @@ def build(
     """
     from agentbench._sandboxes.docker import images
 
+    args = {}
+    for item in build_args:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--build-arg")
+        args[key] = value
     client = _client()
     mode = True if bootstrap else (False if no_bootstrap else None)
     for name in names or images.known_images():
@@ -51,6 +62,7 @@ def build(
             name,
             bootstrap=mode,
             ca_bundle=ca_bundle,
+            build_args=args,
             echo=lambda s: click.echo(s, err=True),
         )
         click.echo(report.summary())
@@ -86,15 +98,12 @@ def list_() -> None:
 @click.option(
     "--all", "all_", is_flag=True, help="Remove every agentbench container, also of live runs."
 )
-@click.option("--run", "run_id", help="Remove the containers of one run.")
+@click.option("--run", "run_id", help="Only containers of this run.")
 def prune(all_: bool, run_id: str | None) -> None:
-    """Remove agentbench containers whose creating process is gone (or --all / --run)."""
+    """Remove agentbench containers whose creating process is gone (--all: also live ones)."""
     from agentbench._sandboxes.docker import cleanup
 
-    try:
-        removed = cleanup.prune(_client(), all_=all_, run_id=run_id)
-    except SandboxError:
-        raise
+    removed = cleanup.prune(_client(), all_=all_, run_id=run_id)
     click.echo(f"removed {len(removed)} container(s)")
     for c in removed:
         click.echo(f"  {c.name} (run {c.run}, pid {c.pid})")

@@ -85,9 +85,12 @@ def remove_orphans(client: Any) -> list[ContainerInfo]:
 
 
 def prune(client: Any, *, all_: bool = False, run_id: str | None = None) -> list[ContainerInfo]:
-    """Remove orphans; with `all_`, every agentbench container; with `run_id`, that run's."""
+    """Remove containers whose creating process is gone; with `all_`, live ones too.
+
+    `run_id` restricts either to one run's containers.
+    """
     targets = list_containers(client, run_id)
-    if not all_ and not run_id:
+    if not all_:
         targets = [c for c in targets if not c.owner_alive]
     remove_ids(client, [c.id for c in targets])
     return targets

@@ -67,13 +67,21 @@ def writable_dirs(spec: SandboxSpec) -> list[dict[str, Any]]:
 def create_kwargs(
     spec: SandboxSpec, image: str, labels: dict[str, str], *, executor: bool
 ) -> dict[str, Any]:
-    """Arguments of `containers.create` for a spec: limits, no privileges, tmpfs, labels."""
+    """Arguments of `containers.create` for a spec: limits, no privileges, tmpfs, labels.
+
+    `spec.options` may loosen it for images that need it (the desktop): `read_only` (false: a
+    writable root), `tmpfs_workdir` (false: the image's own work dir), `no_new_privileges`
+    (false: allow sudo), `cap_add` (extra capabilities), and `shm_size`, `ports`, `extra_hosts`,
+    `devices` passed through.
+    """
     size = f",size={spec.disk_mb}m" if spec.disk_mb else ""
     tmpfs = {
         d["path"]: f"{TMPFS_FLAGS}{size},mode={d['mode']:o}"
         for d in writable_dirs(spec)
         if d["path"] != "/dev/shm"
     }
+    extra_caps = [c for c in spec.options.get("cap_add", []) if c not in EXECUTOR_CAPS]
+    no_new_privileges = option_flag(spec.options, "no_new_privileges", True)
     kwargs: dict[str, Any] = {
         "image": image,
         "command": EXECUTOR_CMD if executor else KEEPALIVE,
@@ -92,8 +100,8 @@ def create_kwargs(
         "nano_cpus": int(spec.cpus * 1e9),
         "pids_limit": spec.pids,
         "cap_drop": ["ALL"],
-        "cap_add": EXECUTOR_CAPS,
-        "security_opt": ["no-new-privileges:true"],
+        "cap_add": EXECUTOR_CAPS + extra_caps,
+        "security_opt": ["no-new-privileges:true"] if no_new_privileges else [],
         "read_only": option_flag(spec.options, "read_only", True),
         "tmpfs": tmpfs,
         "shm_size": f"{min(spec.disk_mb or 64, 64)}m",

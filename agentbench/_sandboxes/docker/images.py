@@ -32,7 +32,7 @@ Echo = Callable[[str], None]
 
 def images_dir() -> Path:
     """The folder with one sub-folder (Dockerfile and friends) per agentbench image."""
-    packaged = Path(__file__).with_name("images")  # wheels ship sandboxes/ here
+    packaged = Path(__file__).with_name("dockerfiles")  # wheels ship sandboxes/ here
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[3] / "sandboxes"
@@ -103,6 +103,7 @@ def build_image(
     *,
     bootstrap: bool | None = None,
     ca_bundle: str | None = None,
+    build_args: dict[str, str] | None = None,
     echo: Echo = print,
 ) -> BuildReport:
     """Build `agentbench/<name>:latest` (blocking; minutes the first time, seconds from cache).
@@ -114,6 +115,7 @@ def build_image(
             pulled; False: never.
         ca_bundle: A CA bundle for pip inside the build; default: none, unless pip fails to
             verify certificates, then the host's bundle (announced).
+        build_args: Extra `--build-arg`s (e.g. {"APPS": "libreoffice"} for the desktop).
         echo: Where progress lines go.
 
     Raises:
@@ -130,12 +132,14 @@ def build_image(
     ca = ca_bundle or _ca_from_env()
     if ca and not ca_bundle:
         echo(f"using the host's CA bundle {ca} for pip inside the build (set by ${_ca_env_name()})")
+    args = {"BASE_IMAGE": BASE_IMAGE, **(build_args or {})}
     try:
-        _run_build(client, name, report, ca, echo)
+        _run_build(client, name, report, ca, args, echo)
     except _CertificateError:
         ca = _fallback_ca()
         echo(f"pip could not verify PyPI's certificate inside the build; retrying with {ca}")
-        _run_build(client, name, report, ca, echo)
+        report.steps = report.cached_steps = 0
+        _run_build(client, name, report, ca, args, echo)
     report.ca_bundle = ca
     info = client.api.inspect_image(report.tag)
     report.image_id, report.size_mb = info["Id"], info.get("Size", 0) / 1e6
@@ -166,7 +170,9 @@ def _fallback_ca() -> str:
     return ca
 
 
-def _run_build(client: Any, name: str, report: BuildReport, ca: str | None, echo: Echo) -> None:
+def _run_build(
+    client: Any, name: str, report: BuildReport, ca: str | None, args: dict[str, str], echo: Echo
+) -> None:
     from docker.errors import APIError
 
     with tempfile.TemporaryDirectory(prefix="agentbench-build-") as context:
@@ -182,7 +188,7 @@ def _run_build(client: Any, name: str, report: BuildReport, ca: str | None, echo
                 forcerm=True,
                 decode=True,
                 labels={"agentbench.image": name},
-                buildargs={"BASE_IMAGE": BASE_IMAGE},
+                buildargs=args,
             )
             for chunk in stream:
                 _follow(chunk, log, report, echo)

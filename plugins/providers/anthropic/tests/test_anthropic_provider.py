@@ -171,6 +171,7 @@ async def test_cost_from_the_litellm_price_table(provider) -> None:
         (Fault.status(500), "ServerError"),
         (Fault.truncated(), "ModelConnectionError"),
         (Fault.malformed(), "ModelConnectionError"),
+        (Fault.disconnect(), "ModelConnectionError"),
         (Fault.slow(5.0), "ModelTimeoutError"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Evaluator semantics, metrics, setup steps and task loading, against a fake desktop (no Docker)."""
+"""Evaluator semantics, metrics, setup steps and task loading against a fake desktop."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from agentbench import DataError
 from agentbench_osworld.data import load_solution, load_tasks
 from agentbench_osworld.evaluator import EvaluatorError, evaluate
 from agentbench_osworld.getters import EvalEnv
@@ -17,13 +15,17 @@ from agentbench_osworld.metrics.table import compare_table
 from agentbench_osworld.setup import SetupEnv, SetupError, asset_candidates, run_steps, substitute
 from agentbench_osworld.task import OSWorldTask
 
+from agentbench import DataError
+
 UPSTREAM = Path(__file__).parent / "fixtures" / "upstream"
 
 
 class FakeDesktop:
     """Answers controller calls from dicts: command outputs and files."""
 
-    def __init__(self, outputs: dict[str, str] | None = None, files: dict[str, bytes] | None = None) -> None:
+    def __init__(
+        self, outputs: dict[str, str] | None = None, files: dict[str, bytes] | None = None
+    ) -> None:
         self.outputs = outputs or {}
         self.files = files or {}
         self.calls: list[tuple[str, Any]] = []
@@ -31,7 +33,12 @@ class FakeDesktop:
     async def execute(self, command, shell=False, timeout=120, input=None):
         self.calls.append(("execute", command))
         key = command if isinstance(command, str) else " ".join(command)
-        return {"status": "success", "output": self.outputs.get(key, ""), "error": "", "returncode": 0}
+        return {
+            "status": "success",
+            "output": self.outputs.get(key, ""),
+            "error": "",
+            "returncode": 0,
+        }
 
     async def get_file(self, path):
         return self.files.get(path)
@@ -48,31 +55,48 @@ class FakeDesktop:
         return {"status": "success"}
 
 
-def envs(tmp_path: Path, desktop: FakeDesktop, actions: list[Any], assets: list[Path] | None = None):
-    return EvalEnv(desktop, tmp_path, actions), SetupEnv(desktop, cache_dir=tmp_path, assets=assets or [])  # type: ignore[arg-type]
+def envs(
+    tmp_path: Path, desktop: FakeDesktop, actions: list[Any], assets: list[Path] | None = None
+):
+    return EvalEnv(desktop, tmp_path, actions), SetupEnv(
+        desktop, cache_dir=tmp_path, assets=assets or []
+    )  # type: ignore[arg-type]
 
 
 async def test_infeasible_scores_one_only_when_the_last_action_is_fail(tmp_path):
     desktop = FakeDesktop()
-    for actions, expected in ((["FAIL"], 1.0), (["DONE"], 0.0), ([], 0.0), (["FAIL", "DONE"], 0.0),
-                              ([{"action_type": "FAIL"}], 1.0)):
+    for actions, expected in (
+        (["FAIL"], 1.0),
+        (["DONE"], 0.0),
+        ([], 0.0),
+        (["FAIL", "DONE"], 0.0),
+        ([{"action_type": "FAIL"}], 1.0),
+    ):
         verdict = await evaluate({"func": "infeasible"}, *envs(tmp_path, desktop, actions))
         assert verdict.score == expected, actions
 
 
 async def test_fail_on_a_feasible_task_scores_zero_even_if_the_check_would_pass(tmp_path):
     desktop = FakeDesktop({"echo hi": "hi\n"})
-    evaluator = {"func": "exact_match", "result": {"type": "vm_command_line", "command": "echo hi", "shell": True},
-                 "expected": {"type": "rule", "rules": {"expected": "hi\n"}}}
+    evaluator = {
+        "func": "exact_match",
+        "result": {"type": "vm_command_line", "command": "echo hi", "shell": True},
+        "expected": {"type": "rule", "rules": {"expected": "hi\n"}},
+    }
     assert (await evaluate(evaluator, *envs(tmp_path, desktop, ["DONE"]))).score == 1.0
     assert (await evaluate(evaluator, *envs(tmp_path, desktop, ["FAIL"]))).score == 0.0
 
 
 async def test_postconfig_runs_before_the_getters(tmp_path):
     desktop = FakeDesktop()
-    evaluator = {"postconfig": [{"type": "execute", "parameters": {"command": "touch /tmp/p", "shell": True}}],
-                 "func": "check_include_exclude", "result": {"type": "vm_command_line", "command": "ls", "shell": True},
-                 "expected": {"type": "rule", "rules": {"include": []}}}
+    evaluator = {
+        "postconfig": [
+            {"type": "execute", "parameters": {"command": "touch /tmp/p", "shell": True}}
+        ],
+        "func": "check_include_exclude",
+        "result": {"type": "vm_command_line", "command": "ls", "shell": True},
+        "expected": {"type": "rule", "rules": {"include": []}},
+    }
     await evaluate(evaluator, *envs(tmp_path, desktop, []))
     assert [c[1] for c in desktop.calls] == ["touch /tmp/p", "ls"]
 
@@ -81,8 +105,14 @@ async def test_conj_and_or_combine_several_metrics(tmp_path):
     desktop = FakeDesktop({"a": "yes", "b": "no"})
     evaluator: dict[str, Any] = {
         "func": ["exact_match", "exact_match"],
-        "result": [{"type": "vm_command_line", "command": "a"}, {"type": "vm_command_line", "command": "b"}],
-        "expected": [{"type": "rule", "rules": {"expected": "yes"}}, {"type": "rule", "rules": {"expected": "yes"}}],
+        "result": [
+            {"type": "vm_command_line", "command": "a"},
+            {"type": "vm_command_line", "command": "b"},
+        ],
+        "expected": [
+            {"type": "rule", "rules": {"expected": "yes"}},
+            {"type": "rule", "rules": {"expected": "yes"}},
+        ],
     }
     assert (await evaluate(evaluator, *envs(tmp_path, desktop, []))).score == 0.0
     evaluator["conj"] = "or"
@@ -91,19 +121,32 @@ async def test_conj_and_or_combine_several_metrics(tmp_path):
 
 async def test_unknown_metric_is_an_evaluator_error(tmp_path):
     with pytest.raises(EvaluatorError, match="compare_pdfs"):
-        await evaluate({"func": "compare_pdfs", "result": {"type": "vm_file", "path": "/x", "dest": "x"}},
-                       *envs(tmp_path, FakeDesktop(), []))
+        await evaluate(
+            {"func": "compare_pdfs", "result": {"type": "vm_file", "path": "/x", "dest": "x"}},
+            *envs(tmp_path, FakeDesktop(), []),
+        )
 
 
 async def test_vm_file_and_text_metrics(tmp_path):
-    desktop = FakeDesktop(files={"/home/user/a.txt": b"Alice\nBob\n", "/home/user/log": b"10:00:01 x\n11:02:03 y\nz\n"})
-    evaluator = {"func": "file_contains", "result": {"type": "vm_file", "path": "/home/user/a.txt", "dest": "a.txt"},
-                 "expected": {"type": "rule", "rules": {"expected": ["Alice", "Bob"]}}}
+    desktop = FakeDesktop(
+        files={
+            "/home/user/a.txt": b"Alice\nBob\n",
+            "/home/user/log": b"10:00:01 x\n11:02:03 y\nz\n",
+        }
+    )
+    evaluator = {
+        "func": "file_contains",
+        "result": {"type": "vm_file", "path": "/home/user/a.txt", "dest": "a.txt"},
+        "expected": {"type": "rule", "rules": {"expected": ["Alice", "Bob"]}},
+    }
     assert (await evaluate(evaluator, *envs(tmp_path, desktop, []))).score == 1.0
     evaluator["result"]["path"] = "/home/user/missing.txt"
     assert (await evaluate(evaluator, *envs(tmp_path, desktop, []))).score == 0.0
-    lines = {"func": "check_line_number", "result": {"type": "vm_file", "path": "/home/user/log", "dest": "log"},
-             "expected": {"type": "rule", "rules": {"expected": 2}}}
+    lines = {
+        "func": "check_line_number",
+        "result": {"type": "vm_file", "path": "/home/user/log", "dest": "log"},
+        "expected": {"type": "rule", "rules": {"expected": 2}},
+    }
     assert (await evaluate(lines, *envs(tmp_path, desktop, []))).score == 1.0
 
 
@@ -117,15 +160,29 @@ def test_text_csv_and_os_metrics(tmp_path):
     assert METRICS["compare_csv"](str(a), str(c)) == 0.0
     assert METRICS["compare_csv"](str(a), str(c), strict=False, ignore_case=True) == 1.0
     assert METRICS["compare_csv"](str(a), [str(c), str(b)]) == 1.0
-    assert METRICS["check_gnome_favorite_apps"]("['a.desktop', 'b.desktop']\n", {"expected": ["b.desktop", "a.desktop"]}) == 1.0
+    assert (
+        METRICS["check_gnome_favorite_apps"](
+            "['a.desktop', 'b.desktop']\n", {"expected": ["b.desktop", "a.desktop"]}
+        )
+        == 1.0
+    )
     assert METRICS["check_gnome_favorite_apps"]("['a.desktop']", {"expected": ["b.desktop"]}) == 0.0
-    status = "  Local time: x\n  Universal time: y\n  RTC time: z\n  Time zone: Etc/UTC (UTC, +0000)\n"
+    status = (
+        "  Local time: x\n  Universal time: y\n  RTC time: z\n  Time zone: Etc/UTC (UTC, +0000)\n"
+    )
     assert METRICS["is_utc_0"](status) == 1.0
     assert METRICS["is_utc_0"](status.replace("+0000", "-0500")) == 0.0
-    tree = {"type": "directory", "name": "d", "children": [{"type": "file", "name": "1.jpg"}, {"type": "file", "name": "2.jpg"}]}
+    tree = {
+        "type": "directory",
+        "name": "d",
+        "children": [{"type": "file", "name": "1.jpg"}, {"type": "file", "name": "2.jpg"}],
+    }
     assert METRICS["check_moved_jpgs"](tree, {"expected": ["2.jpg", "1.jpg"]}) == 1.0
     assert METRICS["check_moved_jpgs"](tree, {"expected": ["1.jpg"]}) == 0.0
-    assert METRICS["check_include_exclude"]("43 132", {"include": ["43 132"], "exclude": ["err"]}) == 1.0
+    assert (
+        METRICS["check_include_exclude"]("43 132", {"include": ["43 132"], "exclude": ["err"]})
+        == 1.0
+    )
     assert METRICS["check_include_exclude"](None, {"include": []}) == 0.0
 
 
@@ -150,10 +207,23 @@ def test_compare_table_rules(tmp_path):
     assert compare_table(other, gold, rules=data) == 0.0
     assert compare_table(same, gold, rules=[{"type": "sheet_name"}]) == 1.0
     assert compare_table(other, gold, rules=[{"type": "sheet_name"}]) == 0.0
-    cell = [{"type": "check_cell", "sheet_idx": 0, "coordinate": "B3", "props": {"value": {"method": "eq", "ref": 3}}}]
+    cell = [
+        {
+            "type": "check_cell",
+            "sheet_idx": 0,
+            "coordinate": "B3",
+            "props": {"value": {"method": "eq", "ref": 3}},
+        }
+    ]
     assert compare_table(other, None, rules=cell) == 1.0
-    fuzzy = [{"type": "sheet_fuzzy", "sheet_idx0": "RI0", "sheet_idx1": "EI0",
-              "rules": [{"range": ["A1:A3"], "type": "exact_match", "ignore_case": True}]}]
+    fuzzy = [
+        {
+            "type": "sheet_fuzzy",
+            "sheet_idx0": "RI0",
+            "sheet_idx1": "EI0",
+            "rules": [{"range": ["A1:A3"], "type": "exact_match", "ignore_case": True}],
+        }
+    ]
     assert compare_table(other, gold, rules=fuzzy) == 1.0
     assert compare_table(None, gold, rules=data) == 0.0
     assert compare_table(str(tmp_path / "nope.xlsx"), gold, rules=data) == 0.0
@@ -162,8 +232,9 @@ def test_compare_table_rules(tmp_path):
 def test_placeholders_are_substituted():
     env = SetupEnv(controller=None, screen=(1920, 1080), password="pw")  # type: ignore[arg-type]
     assert substitute("echo {CLIENT_PASSWORD} | sudo -S x", env) == "echo pw | sudo -S x"
-    assert substitute(["click({SCREEN_WIDTH_HALF}, {SCREEN_HEIGHT_HALF})", "{SCREEN_WIDTH}x{SCREEN_HEIGHT}"], env) == \
-        ["click(960, 540)", "1920x1080"]
+    assert substitute(
+        ["click({SCREEN_WIDTH_HALF}, {SCREEN_HEIGHT_HALF})", "{SCREEN_WIDTH}x{SCREEN_HEIGHT}"], env
+    ) == ["click(960, 540)", "1920x1080"]
 
 
 async def test_unsupported_step_types_and_missing_assets_are_setup_errors(tmp_path):
@@ -171,8 +242,10 @@ async def test_unsupported_step_types_and_missing_assets_are_setup_errors(tmp_pa
     with pytest.raises(SetupError, match="chrome_open_tabs"):
         await run_steps([{"type": "chrome_open_tabs", "parameters": {"urls_to_open": []}}], env)
     url = "https://huggingface.co/datasets/x/cache/resolve/main/os/abc/setup.sh"
-    with pytest.raises(SetupError, match="setup.sh"):
-        await run_steps([{"type": "download", "parameters": {"files": [{"url": url, "path": "setup.sh"}]}}], env)
+    with pytest.raises(SetupError, match=r"setup\.sh"):
+        await run_steps(
+            [{"type": "download", "parameters": {"files": [{"url": url, "path": "setup.sh"}]}}], env
+        )
 
 
 async def test_downloads_come_from_the_assets_folder(tmp_path):
@@ -182,9 +255,13 @@ async def test_downloads_come_from_the_assets_folder(tmp_path):
     (assets / "os" / "abc" / "setup.sh").write_text("echo hi")
     assert "os/abc/setup.sh" in asset_candidates(url, "setup.sh")
     desktop = FakeDesktop()
-    await run_steps([{"type": "download", "parameters": {"files": [{"url": url, "path": "setup.sh"}]}},
-                     {"type": "execute", "parameters": {"command": "ls", "shell": True, "stdout": "ls.out"}}],
-                    SetupEnv(desktop, cache_dir=tmp_path, assets=[assets]))  # type: ignore[arg-type]
+    await run_steps(
+        [
+            {"type": "download", "parameters": {"files": [{"url": url, "path": "setup.sh"}]}},
+            {"type": "execute", "parameters": {"command": "ls", "shell": True, "stdout": "ls.out"}},
+        ],
+        SetupEnv(desktop, cache_dir=tmp_path, assets=[assets]),
+    )  # type: ignore[arg-type]
     assert desktop.files["setup.sh"] == b"echo hi"
     assert (tmp_path / "ls.out").exists()
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from agentbench_selfinvoke.basecheck import base_function_name, without_definition
 from agentbench_selfinvoke.execution import classify_failure, last_exception_type
 from agentbench_selfinvoke.programs import (
     Answer,
@@ -165,3 +166,17 @@ def test_chained_tracebacks_name_the_last_exception() -> None:
         'Traceback (most recent call last):\n  File "a", line 3\nValueError: bad\n'
     )
     assert last_exception_type(stderr) == "ValueError"
+
+
+def test_base_function_is_the_last_def_of_the_base_problem() -> None:
+    mbpp = {"raw_problem": "# Write a function.\nimport math\ndef is_not_prime(n):\n"}
+    assert base_function_name(mbpp) == "is_not_prime"
+    he = {"raw_problem": "def helper(x):\n    return x\n\n\ndef target(y):\n    '''doc'''\n"}
+    assert base_function_name(he) == "target"
+
+
+def test_a_copy_of_the_base_function_in_the_pro_solution_is_removed() -> None:
+    caller = "def base(x):\n    return 0\n\ndef caller(xs):\n    return [base(x) for x in xs]\n"
+    kept = without_definition(caller, "base")
+    assert "def base" not in kept and "def caller" in kept
+    assert without_definition("def caller(): pass\n", "base") == "def caller(): pass\n"

@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agentbench_selfinvoke.tasks import HumanEvalPro
+
+from agentbench import GenerateConfig, Message, ModelOutput, ModelProvider
+from agentbench.testing import run_episode
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HE = FIXTURES / "humaneval_pro_tiny.json"
@@ -186,3 +190,55 @@ async def test_base_answers_are_checked_against_the_reference_base_function(run_
     assert summary.subsets["pro"]["pass@1"] == 1.0
     assert summary.subsets["base"]["pass@1"] == pytest.approx(2 / 3)
     assert summary.metrics["base_to_pro_drop"]["pass@1"] == pytest.approx(2 / 3 - 1)
+
+
+class _Recorder(ModelProvider):
+    """Answers with nothing and keeps the messages and settings of each call."""
+
+    def __init__(self) -> None:
+        super().__init__("recorder")
+        self.calls: list[tuple[list[Message], GenerateConfig]] = []
+
+    async def generate(self, messages, tools, config) -> ModelOutput:
+        self.calls.append((list(messages), config))
+        return ModelOutput.from_text("")
+
+
+@pytest.mark.parametrize(
+    ("options", "user_config", "expected"),
+    [
+        ({}, GenerateConfig(), {"temperature": 0.2, "max_tokens": None}),
+        ({"mode": "completion"}, GenerateConfig(), {"temperature": 0.0, "max_tokens": 4096}),
+        (
+            {"mode": "completion"},
+            GenerateConfig(temperature=0.8, max_tokens=100),
+            {"temperature": 0.8, "max_tokens": 100},
+        ),
+    ],
+)
+async def test_upstream_sampling_defaults_apply_only_where_the_user_set_none(
+    options: dict, user_config: GenerateConfig, expected: dict
+) -> None:
+    recorder = _Recorder()
+    await run_episode(
+        HumanEvalPro({"data": str(HE), **options}),
+        sample_id="0",
+        model=recorder,
+        generate_config=user_config,
+    )
+    messages, config = recorder.calls[0]
+    assert {key: getattr(config, key) for key in expected} == expected
+    if options.get("mode") == "completion":
+        assert [m.role for m in messages] == ["user"]
+        assert messages[0].text.endswith(
+            "@@ Response\n```python\n" + _records(HE)[0]["raw_problem"].strip() + "\n"
+        )
+    else:
+        assert [m.role for m in messages] == ["system", "user"]
+        assert messages[0].text.startswith("You are an exceptionally intelligent coding assistant")
+
+
+def test_sandbox_is_the_python_image_without_network() -> None:
+    task = HumanEvalPro({"data": str(HE)})
+    spec = task.sandbox_spec(next(iter(task.samples())))
+    assert (spec.image, spec.network, spec.resettable) == ("python", False, True)

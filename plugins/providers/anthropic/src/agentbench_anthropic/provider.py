@@ -49,9 +49,15 @@ class AnthropicOptions(BaseModel):
     max_connections: int | None = Field(None, ge=1, description="HTTP connection pool size")
     http: Literal["auto", "aiohttp", "httpx"] = Field(
         "auto",
-        description="HTTP transport; aiohttp scales better to many connections (auto: it if installed)",
+        description="HTTP transport: auto (aiohttp if installed), aiohttp or httpx",
     )
     max_tokens: int = Field(4096, ge=1, description="max_tokens when the generate config sets none")
+
+
+def response_class(sdk: Any) -> Any:
+    """The HTTP response class of the SDK's HTTP library (httpx or httpx2, by SDK version)."""
+    library = type(sdk.DEFAULT_CONNECTION_LIMITS).__module__.partition(".")[0]
+    return importlib.import_module(library).Response
 
 
 def http_client_class(sdk: Any, choice: str) -> Any:
@@ -114,40 +120,39 @@ class AnthropicProvider(ModelProvider):
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
     ) -> ModelOutput:
         """One Messages call, or `config.n` concurrent ones merged into one output."""
-        params = self.request(messages, tools, config)
-        responses = await self._create_n(params, config.n)
+        body = self.request(messages, tools, config)
+        responses = await self._create_n(body, config.n, config.timeout or 600.0)
         usage, written = Usage(), 0
         for response in responses:
-            one, one_written = parse_usage(response.usage)
+            one, one_written = parse_usage(response)
             usage, written = usage + one, written + one_written
         usage.cost = cost_of(self.model_name, usage, "anthropic", cache_write_tokens=written)
         first = responses[0]
         return ModelOutput(
-            model=first.model or self.model_name,
-            choices=[parse_choice(r.content, r.stop_reason) for r in responses],
+            model=first.get("model") or self.model_name,
+            choices=[parse_choice(r) for r in responses],
             usage=usage,
-            metadata={"id": first.id, "stop_sequence": first.stop_sequence},
+            metadata={"id": first.get("id"), "stop_sequence": first.get("stop_sequence")},
         )
 
     def request(
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
     ) -> dict[str, Any]:
-        """The keyword arguments of `messages.create` for this call."""
+        """The JSON body of the Messages request for this call."""
         system, turns = to_anthropic_messages(messages)
-        params: dict[str, Any] = {"model": self.model_name, "messages": turns}
+        body: dict[str, Any] = {"model": self.model_name, "messages": turns}
         if system:
-            params["system"] = system
+            body["system"] = system
         if tools:
-            params["tools"] = to_anthropic_tools(tools)
-        params.update(sampling_params(config, self.settings.max_tokens))
-        # An explicit timeout also stops the SDK refusing long non-streaming requests.
-        params["timeout"] = config.timeout or 600.0
-        return params
+            body["tools"] = to_anthropic_tools(tools)
+        body.update(sampling_params(config, self.settings.max_tokens))
+        body.update(config.extra)
+        return body
 
-    async def _create_n(self, params: dict[str, Any], n: int) -> list[Any]:
+    async def _create_n(self, body: dict[str, Any], n: int, timeout: float) -> list[dict[str, Any]]:
         if n == 1:
-            return [await self._create(params)]
-        calls = [asyncio.ensure_future(self._create(params)) for _ in range(n)]
+            return [await self._create(body, timeout)]
+        calls = [asyncio.ensure_future(self._create(body, timeout)) for _ in range(n)]
         try:
             return list(await asyncio.gather(*calls))
         except BaseException:
@@ -156,14 +161,23 @@ class AnthropicProvider(ModelProvider):
             await asyncio.gather(*calls, return_exceptions=True)
             raise
 
-    async def _create(self, params: dict[str, Any]) -> Any:
+    async def _create(self, body: dict[str, Any], timeout: float) -> dict[str, Any]:
         try:
-            return await self.client().messages.create(**params)
+            # The SDK's documented raw-request path: its auth, headers and errors, without the
+            # typed-params transform and the response models (most of its CPU per call).
+            response = await self.client().post(
+                "/v1/messages",
+                body=body,
+                cast_to=response_class(self.sdk),
+                options={"timeout": timeout},
+            )
+            data: dict[str, Any] = response.json()
         except Exception as exc:
             mapped = map_error(exc, self.sdk, self.key_env)
             if mapped is None:
                 raise
             raise mapped from exc
+        return data
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""

@@ -59,46 +59,45 @@ def to_anthropic_tools(tools: list[ToolSpec] | None) -> list[dict[str, Any]] | N
 
 
 def sampling_params(config: GenerateConfig, default_max_tokens: int) -> dict[str, Any]:
-    """The sampling fields of a request (the API has no seed, n or logprobs).
-
-    Temperature and top_p go in `extra_body`: recent SDKs have no keyword for them.
-    """
+    """The sampling fields of a request (the API has no seed, n or logprobs)."""
     params: dict[str, Any] = {"max_tokens": config.max_tokens or default_max_tokens}
+    if config.temperature is not None:
+        params["temperature"] = config.temperature
+    if config.top_p is not None:
+        params["top_p"] = config.top_p
     if config.stop:
         params["stop_sequences"] = config.stop
-    extra = {
-        name: getattr(config, name)
-        for name in ("temperature", "top_p")
-        if getattr(config, name) is not None
-    }
-    extra.update(config.extra)
-    if extra:
-        params["extra_body"] = extra
     return params
 
 
-def parse_choice(content: list[Any], stop_reason: str | None) -> ModelChoice:
-    """One choice from a response's content blocks (SDK objects) and stop reason."""
+def parse_choice(data: dict[str, Any]) -> ModelChoice:
+    """The one choice of a Messages response body (a plain dict)."""
     texts, calls = [], []
-    for block in content:
-        if block.type == "text":
-            texts.append(block.text)
-        elif block.type == "tool_use":
-            arguments = block.input if isinstance(block.input, dict) else {}
-            calls.append(ToolCall(id=block.id, name=block.name, arguments=arguments))
-    reason = STOP_REASONS.get(stop_reason or "", "unknown")
-    return ModelChoice(
-        message=Message.assistant("".join(texts), tool_calls=calls), stop_reason=reason
-    )  # type: ignore[arg-type]
+    for block in data.get("content") or []:
+        if block.get("type") == "text":
+            texts.append(block["text"])
+        elif block.get("type") == "tool_use":
+            arguments = block.get("input")
+            calls.append(
+                ToolCall(
+                    id=block["id"],
+                    name=block["name"],
+                    arguments=arguments if isinstance(arguments, dict) else {},
+                )
+            )
+    reason = STOP_REASONS.get(data.get("stop_reason") or "", "unknown")
+    message = Message.assistant("".join(texts), tool_calls=calls)
+    return ModelChoice(message=message, stop_reason=reason)  # type: ignore[arg-type]
 
 
-def parse_usage(usage: Any) -> tuple[Usage, int]:
+def parse_usage(data: dict[str, Any]) -> tuple[Usage, int]:
     """Usage (input tokens include cache reads and writes) and the cache-write token count."""
-    read = getattr(usage, "cache_read_input_tokens", None) or 0
-    written = getattr(usage, "cache_creation_input_tokens", None) or 0
+    usage = data.get("usage") or {}
+    read = usage.get("cache_read_input_tokens") or 0
+    written = usage.get("cache_creation_input_tokens") or 0
     total = Usage(
-        input_tokens=(usage.input_tokens or 0) + read + written,
-        output_tokens=usage.output_tokens or 0,
+        input_tokens=(usage.get("input_tokens") or 0) + read + written,
+        output_tokens=usage.get("output_tokens") or 0,
         cached_tokens=read,
     )
     return total, written

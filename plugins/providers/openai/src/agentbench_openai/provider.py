@@ -43,7 +43,7 @@ class OpenAIOptions(BaseModel):
     max_connections: int | None = Field(None, ge=1, description="HTTP connection pool size")
     http: Literal["auto", "aiohttp", "httpx"] = Field(
         "auto",
-        description="HTTP transport; aiohttp scales better to many connections (auto: it if installed)",
+        description="HTTP transport: auto (aiohttp if installed), aiohttp or httpx",
     )
     max_tokens_field: str = Field(
         "max_completion_tokens",
@@ -57,6 +57,12 @@ def missing_key_error(env: str, prefix: str) -> AuthenticationError:
         f"{env} is not set (needed by {prefix}/ models)",
         f"export {env}=<your key> (any non-empty value for a local server that needs none)",
     )
+
+
+def response_class(sdk: Any) -> Any:
+    """The HTTP response class of the SDK's HTTP library (httpx or httpx2, by SDK version)."""
+    library = type(sdk.DEFAULT_CONNECTION_LIMITS).__module__.partition(".")[0]
+    return importlib.import_module(library).Response
 
 
 def http_client_class(sdk: Any, choice: str) -> Any:
@@ -115,32 +121,37 @@ class OpenAIProvider(ModelProvider):
     ) -> ModelOutput:
         """One Chat Completions call."""
         client = self.client()
-        params = self.request(messages, tools, config)
+        options = {"timeout": config.timeout} if config.timeout else {}
         try:
-            response = await client.chat.completions.create(**params)
+            # The SDK's documented raw-request path: its auth, headers and errors, without the
+            # typed-params transform and the response models (most of its CPU per call).
+            response = await client.post(
+                "/chat/completions",
+                body=self.request(messages, tools, config),
+                cast_to=response_class(self.sdk),
+                options=options,
+            )
+            data = response.json()
         except Exception as exc:
             mapped = map_error(exc, self.sdk, self.key_env)
             if mapped is None:
                 raise
             raise mapped from exc
-        return self.parse(response.model_dump())
+        return self.parse(data)
 
     def request(
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
     ) -> dict[str, Any]:
-        """The keyword arguments of `chat.completions.create` for this call."""
-        params: dict[str, Any] = {
+        """The JSON body of the Chat Completions request for this call."""
+        body: dict[str, Any] = {
             "model": self.model_name,
             "messages": to_openai_messages(messages),
         }
         if tools:
-            params["tools"] = to_openai_tools(tools)
-        params.update(sampling_params(config, self.settings.max_tokens_field))
-        if config.extra:
-            params["extra_body"] = config.extra
-        if config.timeout:
-            params["timeout"] = config.timeout
-        return params
+            body["tools"] = to_openai_tools(tools)
+        body.update(sampling_params(config, self.settings.max_tokens_field))
+        body.update(config.extra)
+        return body
 
     def parse(self, data: dict[str, Any]) -> ModelOutput:
         """A `ModelOutput` from a response body."""

@@ -15,10 +15,37 @@ COMPONENT = "https://accessibility.ubuntu.example.org/ns/component"
 ATTRIBUTES = "https://accessibility.ubuntu.example.org/ns/attributes"
 HEADER = "tag\tname\ttext\tclass\tdescription\tposition (top-left x&y)\tsize (w&h)"
 
-_SUFFIXES = ("item", "button", "heading", "label", "scrollbar", "searchbox", "textbox", "link",
-             "tabelement", "textfield", "textarea", "menu")
-_TAGS = {"alert", "canvas", "check-box", "combo-box", "entry", "icon", "image", "paragraph",
-         "scroll-bar", "section", "slider", "static", "table-cell", "terminal", "text"}
+_SUFFIXES = (
+    "item",
+    "button",
+    "heading",
+    "label",
+    "scrollbar",
+    "searchbox",
+    "textbox",
+    "link",
+    "tabelement",
+    "textfield",
+    "textarea",
+    "menu",
+)
+_TAGS = {
+    "alert",
+    "canvas",
+    "check-box",
+    "combo-box",
+    "entry",
+    "icon",
+    "image",
+    "paragraph",
+    "scroll-bar",
+    "section",
+    "slider",
+    "static",
+    "table-cell",
+    "terminal",
+    "text",
+}
 
 
 def _pair(text: str | None) -> tuple[int, int]:
@@ -61,11 +88,19 @@ def linearize(xml: str) -> str:
             text = '"{}"'.format(text.replace('"', '""'))
         elif not text:
             text = '""'
-        lines.append("\t".join([
-            node.tag, node.get("name", ""), text,
-            node.get(f"{{{ATTRIBUTES}}}class", ""), node.get(f"{{{ATTRIBUTES}}}description", ""),
-            node.get(f"{{{COMPONENT}}}screencoord", ""), node.get(f"{{{COMPONENT}}}size", ""),
-        ]))
+        lines.append(
+            "\t".join(
+                [
+                    node.tag,
+                    node.get("name", ""),
+                    text,
+                    node.get(f"{{{ATTRIBUTES}}}class", ""),
+                    node.get(f"{{{ATTRIBUTES}}}description", ""),
+                    node.get(f"{{{COMPONENT}}}screencoord", ""),
+                    node.get(f"{{{COMPONENT}}}size", ""),
+                ]
+            )
+        )
     return "\n".join(lines)
 
 

@@ -53,11 +53,13 @@ class PromptAgent:
     def __init__(self, instruction: str, config: AgentConfig, screen: tuple[int, int]) -> None:
         self.instruction = instruction
         self.config = config
-        self.system = prompts.system_prompt(config.observation, config.action_space, screen, config.password)
+        self.system = prompts.system_prompt(
+            config.observation, config.action_space, screen, config.password
+        )
         self.turns: list[tuple[Message, Message]] = []
 
     def messages(self, obs: Observation, feedback: str = "") -> list[Message]:
-        history = self.turns[-self.config.history:] if self.config.history > 0 else []
+        history = self.turns[-self.config.history :] if self.config.history > 0 else []
         out = [Message.system(self.system)]
         for user, assistant in history:
             out += [user, assistant]
@@ -65,7 +67,9 @@ class PromptAgent:
         return out
 
     def user_message(self, obs: Observation, feedback: str = "") -> Message:
-        text = prompts.step_prompt(self.config.observation, self.instruction, obs.a11y_text, feedback)
+        text = prompts.step_prompt(
+            self.config.observation, self.instruction, obs.a11y_text, feedback
+        )
         parts: list[TextPart | ImagePart] = [TextPart(text=text)]
         if obs.screenshot is not None and self.config.observation != "a11y_tree":
             parts.append(ImagePart.from_bytes(obs.screenshot))
@@ -90,8 +94,9 @@ async def observe(controller: DesktopController, config: AgentConfig) -> Observa
     return obs
 
 
-async def run_action(controller: DesktopController, action: Any, config: AgentConfig,
-                     screen: tuple[int, int]) -> str:
+async def run_action(
+    controller: DesktopController, action: Any, config: AgentConfig, screen: tuple[int, int]
+) -> str:
     """Run one non-special action; return a problem to tell the agent, or ""."""
     try:
         code = computer_13_to_code(action, screen) if isinstance(action, dict) else action
@@ -100,12 +105,18 @@ async def run_action(controller: DesktopController, action: Any, config: AgentCo
     result = await controller.run_python(code)
     if result.get("returncode") not in (0, None) or result.get("status") != "success":
         error = (result.get("error") or result.get("message") or "").strip().splitlines()
-        return f"your code failed: {error[-1] if error else 'exit code ' + str(result.get('returncode'))}"
+        last = error[-1] if error else f"exit code {result.get('returncode')}"
+        return f"your code failed: {last}"
     return ""
 
 
-async def run_agent(ctx: EpisodeContext, controller: DesktopController, instruction: str,
-                    config: AgentConfig, screen: tuple[int, int]) -> Trajectory:
+async def run_agent(
+    ctx: EpisodeContext,
+    controller: DesktopController,
+    instruction: str,
+    config: AgentConfig,
+    screen: tuple[int, int],
+) -> Trajectory:
     """The step loop. Returns the trajectory (also kept in `ctx.state["trajectory"]`)."""
     agent = PromptAgent(instruction, config, screen)
     trajectory = Trajectory()
@@ -137,11 +148,21 @@ async def run_agent(ctx: EpisodeContext, controller: DesktopController, instruct
                 if problem:
                     problems.append(problem)
                 await asyncio.sleep(config.sleep_after_action)
-            trajectory.steps.append({"step": step, "response": response, "actions": [describe(a) for a in actions],
-                                     "problems": problems})
+            trajectory.steps.append(
+                {
+                    "step": step,
+                    "response": response,
+                    "actions": [describe(a) for a in actions],
+                    "problems": problems,
+                }
+            )
             if trajectory.done:
                 break
-            feedback = "; ".join(problems) if problems else ("" if actions else "no action was found in it")
+            feedback = (
+                "; ".join(problems)
+                if problems
+                else ("" if actions else "no action was found in it")
+            )
     except LimitExceeded:
         raise
     finally:

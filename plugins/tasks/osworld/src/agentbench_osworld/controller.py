@@ -43,11 +43,15 @@ class DesktopController:
         self.sandbox = sandbox
         self._log = log
 
-    async def call(self, command: str, args: dict[str, Any] | None = None, *, timeout: float = 120) -> dict[str, Any]:
+    async def call(
+        self, command: str, args: dict[str, Any] | None = None, *, timeout: float = 120
+    ) -> dict[str, Any]:
         """Run one controller command and return its JSON answer."""
         payload = json.dumps(args or {})
         if len(payload) > 8000:  # long arguments (code) go through stdin, not the command line
-            result = await self.sandbox.exec(["desktopctl", command, "-"], input=payload, timeout=timeout + 15)
+            result = await self.sandbox.exec(
+                ["desktopctl", command, "-"], input=payload, timeout=timeout + 15
+            )
         else:
             result = await self.sandbox.exec(["desktopctl", command, payload], timeout=timeout + 15)
         if result.timed_out:
@@ -57,9 +61,17 @@ class DesktopController:
             answer = json.loads(lines[-1])
         except (IndexError, json.JSONDecodeError):
             detail = (result.stderr or result.stdout).strip()[-800:]
-            if "executable file not found" in detail or "desktopctl: not found" in detail or result.exit_code == 127:
-                raise InfrastructureError(f"the sandbox has no desktop controller ({detail})") from None
-            raise ControllerError(f"desktopctl {command} failed (exit {result.exit_code}): {detail}") from None
+            if (
+                "executable file not found" in detail
+                or "desktopctl: not found" in detail
+                or result.exit_code == 127
+            ):
+                raise InfrastructureError(
+                    f"the sandbox has no desktop controller ({detail})"
+                ) from None
+            raise ControllerError(
+                f"desktopctl {command} failed (exit {result.exit_code}): {detail}"
+            ) from None
         if self._log is not None and command not in {"screenshot", "accessibility"}:
             self._log("desktop", command=command, args=_brief(args), status=answer.get("status"))
         return answer
@@ -68,8 +80,13 @@ class DesktopController:
         """Start the desktop if needed; returns the start timings and the screen size."""
         return await self.call("start", timeout=60)
 
-    async def execute(self, command: str | list[str], shell: bool = False, timeout: float = 120,
-                      input: str | None = None) -> dict[str, Any]:
+    async def execute(
+        self,
+        command: str | list[str],
+        shell: bool = False,
+        timeout: float = 120,
+        input: str | None = None,
+    ) -> dict[str, Any]:
         """Run a command on the desktop: {status, output, error, returncode}."""
         args: dict[str, Any] = {"command": command, "shell": shell, "timeout": timeout}
         if input is not None:
@@ -86,11 +103,19 @@ class DesktopController:
     async def open_file(self, path: str, wait: float = 15) -> dict[str, Any]:
         return await self.call("open", {"path": path, "wait": wait}, timeout=wait + 10)
 
-    async def activate_window(self, window_name: str, strict: bool = False, by_class: bool = False) -> dict[str, Any]:
-        return await self.call("activate_window", {"window_name": window_name, "strict": strict, "by_class": by_class})
+    async def activate_window(
+        self, window_name: str, strict: bool = False, by_class: bool = False
+    ) -> dict[str, Any]:
+        return await self.call(
+            "activate_window", {"window_name": window_name, "strict": strict, "by_class": by_class}
+        )
 
-    async def close_window(self, window_name: str, strict: bool = False, by_class: bool = False) -> dict[str, Any]:
-        return await self.call("close_window", {"window_name": window_name, "strict": strict, "by_class": by_class})
+    async def close_window(
+        self, window_name: str, strict: bool = False, by_class: bool = False
+    ) -> dict[str, Any]:
+        return await self.call(
+            "close_window", {"window_name": window_name, "strict": strict, "by_class": by_class}
+        )
 
     async def execute_with_verification(self, **args: Any) -> dict[str, Any]:
         wait = float(args.get("max_wait_time", 10))

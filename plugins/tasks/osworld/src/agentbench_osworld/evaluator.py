@@ -59,7 +59,10 @@ async def evaluate(evaluator: dict[str, Any], env: EvalEnv, setup_env: SetupEnv)
     func = evaluator["func"]
     if func == "infeasible":
         ok = is_fail(last)
-        return Verdict(float(ok), "infeasible task: " + ("the agent said FAIL" if ok else "the agent did not say FAIL"))
+        return Verdict(
+            float(ok),
+            "infeasible task: " + ("the agent said FAIL" if ok else "the agent did not say FAIL"),
+        )
     if is_fail(last):
         return Verdict(0.0, "the agent said FAIL on a feasible task")
     missing = unsupported(evaluator)
@@ -67,8 +70,13 @@ async def evaluate(evaluator: dict[str, Any], env: EvalEnv, setup_env: SetupEnv)
         raise EvaluatorError(f"unsupported evaluator parts: {', '.join(missing)}")
     if isinstance(func, list):
         return await _evaluate_many(evaluator, env)
-    score, detail = await _one(func, evaluator.get("result"), evaluator.get("expected"),
-                               evaluator.get("options") or {}, env)
+    score, detail = await _one(
+        func,
+        evaluator.get("result"),
+        evaluator.get("expected"),
+        evaluator.get("options") or {},
+        env,
+    )
     return Verdict(score, f"{func}: {score:g}", {"metrics": [detail]})
 
 
@@ -98,8 +106,9 @@ async def _evaluate_many(evaluator: dict[str, Any], env: EvalEnv) -> Verdict:
     return Verdict(total, f"{conj} of {', '.join(funcs)}: {total:g}", {"metrics": details})
 
 
-async def _one(name: str, result_cfg: Any, expected_cfg: Any, options: dict[str, Any],
-               env: EvalEnv) -> tuple[float, dict[str, Any]]:
+async def _one(
+    name: str, result_cfg: Any, expected_cfg: Any, options: dict[str, Any], env: EvalEnv
+) -> tuple[float, dict[str, Any]]:
     metric = METRICS[name]
     result_state = await getter(result_cfg["type"])(env, result_cfg) if result_cfg else None
     expected_state = await getter(expected_cfg["type"])(env, expected_cfg) if expected_cfg else None

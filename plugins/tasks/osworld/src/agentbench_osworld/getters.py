@@ -37,14 +37,20 @@ class EvalEnv:
 
 
 async def get_vm_command_line(env: EvalEnv, config: dict[str, Any]) -> str | None:
-    result = await env.controller.execute(config["command"], shell=bool(config.get("shell", False)),
-                                          timeout=float(config.get("timeout", 30)))
+    result = await env.controller.execute(
+        config["command"],
+        shell=bool(config.get("shell", False)),
+        timeout=float(config.get("timeout", 30)),
+    )
     return result.get("output") if result.get("status") == "success" else None
 
 
 async def get_vm_command_error(env: EvalEnv, config: dict[str, Any]) -> str | None:
-    result = await env.controller.execute(config["command"], shell=bool(config.get("shell", False)),
-                                          timeout=float(config.get("timeout", 30)))
+    result = await env.controller.execute(
+        config["command"],
+        shell=bool(config.get("shell", False)),
+        timeout=float(config.get("timeout", 30)),
+    )
     return result.get("error") if result.get("status") == "success" else None
 
 
@@ -73,7 +79,7 @@ async def get_rule_relative_time(env: EvalEnv, config: dict[str, Any]) -> Any:
     return config["rules"]
 
 
-async def get_vm_file(env: EvalEnv, config: dict[str, Any]) -> str | None | list[str | None]:
+async def get_vm_file(env: EvalEnv, config: dict[str, Any]) -> str | list[str | None] | None:
     """Copy VM files to the cache; `multi`/`gives` select which local paths are returned."""
     multi = bool(config.get("multi", False))
     paths = config["path"] if multi else [config["path"]]
@@ -107,14 +113,19 @@ async def get_cloud_file(env: EvalEnv, config: dict[str, Any]) -> str | list[str
     urls = config["path"] if multi else [config["path"]]
     dests = config["dest"] if multi else [config["dest"]]
     gives = set(config.get("gives", [0]))
-    found = [str(find_asset(url, dest, env.assets)) for i, (url, dest) in enumerate(zip(urls, dests, strict=False))
-             if i in gives]
+    found = [
+        str(find_asset(url, dest, env.assets))
+        for i, (url, dest) in enumerate(zip(urls, dests, strict=False))
+        if i in gives
+    ]
     return found[0] if len(found) == 1 else found
 
 
 async def get_content_from_vm_file(env: EvalEnv, config: dict[str, Any]) -> Any:
     """A piece of a VM file; OSWorld knows `file_type: xlsx` with `file_content: last_row`."""
-    local = await get_vm_file(env, {"path": config["path"], "dest": os.path.basename(config["path"])})
+    local = await get_vm_file(
+        env, {"path": config["path"], "dest": os.path.basename(config["path"])}
+    )
     if local is None:
         return None
     if config.get("file_type") == "xlsx" and config.get("file_content") == "last_row":
@@ -123,7 +134,9 @@ async def get_content_from_vm_file(env: EvalEnv, config: dict[str, Any]) -> Any:
         sheet = openpyxl.load_workbook(str(local), data_only=True).active
         rows = [r for r in sheet.iter_rows(values_only=True) if any(v is not None for v in r)]
         return [str(v) for v in rows[-1]] if len(rows) > 1 else []
-    raise NotImplementedError(f"content_from_vm_file: {config.get('file_type')}/{config.get('file_content')}")
+    raise NotImplementedError(
+        f"content_from_vm_file: {config.get('file_type')}/{config.get('file_content')}"
+    )
 
 
 Getter = Callable[[EvalEnv, dict[str, Any]], Awaitable[Any]]

@@ -5,14 +5,14 @@ from __future__ import annotations
 _OBSERVATION = {
     "screenshot": "a screenshot of the screen",
     "a11y_tree": "the accessibility tree of the desktop (one line per element: tag, name, text, "
-                 "class, description, top-left position and size)",
+    "class, description, top-left position and size)",
     "screenshot_a11y_tree": "a screenshot of the screen and the accessibility tree of the desktop "
-                            "(one line per element: tag, name, text, class, description, top-left "
-                            "position and size)",
+    "(one line per element: tag, name, text, class, description, top-left "
+    "position and size)",
 }
 
-_PYAUTOGUI = """Act by writing Python code that uses `pyautogui` to drive the mouse and keyboard, for
-example `pyautogui.click(640, 360)`, `pyautogui.write('ls -l')`, `pyautogui.press('enter')` or
+_PYAUTOGUI = """Act by writing Python code that uses `pyautogui` to drive the mouse and keyboard,
+for example `pyautogui.click(640, 360)`, `pyautogui.write('ls -l')`, `pyautogui.press('enter')` or
 `pyautogui.hotkey('ctrl', 'alt', 't')`. Work from what you observe: do not use
 `pyautogui.locateCenterOnScreen` or `pyautogui.screenshot()`. Each step's code runs on its own, so
 define again whatever you need; add `time.sleep(...)` between actions that need the screen to
@@ -31,7 +31,9 @@ complete, and ```FAIL``` when the task cannot be done (then stop; do not try a w
 changes what the task forbids)."""
 
 
-def system_prompt(observation: str, action_space: str, screen: tuple[int, int], password: str) -> str:
+def system_prompt(
+    observation: str, action_space: str, screen: tuple[int, int], password: str
+) -> str:
     """The system prompt of the baseline agent."""
     actions = _COMPUTER_13 if action_space == "computer_13" else _PYAUTOGUI
     return f"""You are an agent that completes tasks on a Linux desktop computer by controlling its
@@ -48,7 +50,9 @@ First reflect briefly on the current observation and on what the previous action
 the action(s) for this step, and nothing after them."""
 
 
-def step_prompt(observation: str, instruction: str, a11y_text: str | None, feedback: str = "") -> str:
+def step_prompt(
+    observation: str, instruction: str, a11y_text: str | None, feedback: str = ""
+) -> str:
     """The text of one step's user message (the screenshot, if any, follows it)."""
     parts = []
     if feedback:

@@ -86,12 +86,21 @@ async def run_steps(steps: list[dict[str, Any]], env: SetupEnv) -> None:
         try:
             await handler(env, **params)
         except TypeError as exc:
-            raise SetupError(f"setup step #{index + 1} ({kind}) has bad parameters: {exc}",
-                             "fix the step's parameters") from None
+            raise SetupError(
+                f"setup step #{index + 1} ({kind}) has bad parameters: {exc}",
+                "fix the step's parameters",
+            ) from None
 
 
-async def _execute(env: SetupEnv, command: Any, shell: bool = False, stdout: str = "", stderr: str = "",
-                   until: dict[str, Any] | None = None, timeout: float = 120) -> None:
+async def _execute(
+    env: SetupEnv,
+    command: Any,
+    shell: bool = False,
+    stdout: str = "",
+    stderr: str = "",
+    until: dict[str, Any] | None = None,
+    timeout: float = 120,
+) -> None:
     if not command:
         raise SetupError("an execute step has an empty command", "give the step a command")
     command = substitute(command, env)
@@ -126,38 +135,56 @@ async def _launch(env: SetupEnv, command: Any, shell: bool = False) -> None:
 async def _open(env: SetupEnv, path: str) -> None:
     answer = await env.controller.open_file(path)
     if answer.get("status") != "success":
-        raise SetupError(f"open step: {answer.get('message')}", "create the file in an earlier step")
+        raise SetupError(
+            f"open step: {answer.get('message')}", "create the file in an earlier step"
+        )
 
 
 async def _sleep(env: SetupEnv, seconds: float) -> None:
     await asyncio.sleep(float(seconds))
 
 
-async def _activate_window(env: SetupEnv, window_name: str, strict: bool = False, by_class: bool = False) -> None:
+async def _activate_window(
+    env: SetupEnv, window_name: str, strict: bool = False, by_class: bool = False
+) -> None:
     await env.controller.activate_window(window_name, strict=strict, by_class=by_class)
 
 
-async def _close_window(env: SetupEnv, window_name: str, strict: bool = False, by_class: bool = False) -> None:
+async def _close_window(
+    env: SetupEnv, window_name: str, strict: bool = False, by_class: bool = False
+) -> None:
     await env.controller.close_window(window_name, strict=strict, by_class=by_class)
 
 
-async def _execute_with_verification(env: SetupEnv, command: Any, verification: dict | None = None,
-                                     max_wait_time: float = 10, check_interval: float = 1.0,
-                                     shell: bool = False) -> None:
+async def _execute_with_verification(
+    env: SetupEnv,
+    command: Any,
+    verification: dict | None = None,
+    max_wait_time: float = 10,
+    check_interval: float = 1.0,
+    shell: bool = False,
+) -> None:
     answer = await env.controller.execute_with_verification(
-        command=substitute(command, env), shell=shell, verification=verification or {},
-        max_wait_time=max_wait_time, check_interval=check_interval,
+        command=substitute(command, env),
+        shell=shell,
+        verification=verification or {},
+        max_wait_time=max_wait_time,
+        check_interval=check_interval,
     )
     if answer.get("verification") == "failed":
-        raise SetupError(f"execute_with_verification: {verification} not met after {max_wait_time}s",
-                         "check the command and its verification")
+        raise SetupError(
+            f"execute_with_verification: {verification} not met after {max_wait_time}s",
+            "check the command and its verification",
+        )
 
 
 async def _download(env: SetupEnv, files: list[dict[str, str]]) -> None:
     for item in files:
         url, path = item.get("url"), item.get("path")
         if not url or not path:
-            raise SetupError(f"download step: bad file entry {item}", "give each file a url and a path")
+            raise SetupError(
+                f"download step: bad file entry {item}", "give each file a url and a path"
+            )
         local = find_asset(url, path, env.assets)
         await env.controller.write_file(path, local.read_bytes())
 
@@ -165,19 +192,28 @@ async def _download(env: SetupEnv, files: list[dict[str, str]]) -> None:
 async def _upload_file(env: SetupEnv, files: list[dict[str, str]]) -> None:
     for item in files:
         local = Path(item["local_path"])
-        candidates = [local] if local.is_absolute() else [
-            *(d / local for d in ([env.task_dir] if env.task_dir else [])), *(a / local for a in env.assets), local,
-        ]
+        candidates = (
+            [local]
+            if local.is_absolute()
+            else [
+                *(d / local for d in ([env.task_dir] if env.task_dir else [])),
+                *(a / local for a in env.assets),
+                local,
+            ]
+        )
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
-            raise SetupError(f"upload_file: {item['local_path']} not found",
-                             "put it beside the task file or in the assets folder (-T assets=DIR)")
+            raise SetupError(
+                f"upload_file: {item['local_path']} not found",
+                "put it beside the task file or in the assets folder (-T assets=DIR)",
+            )
         await env.controller.write_file(item["path"], found.read_bytes())
 
 
 async def _change_wallpaper(env: SetupEnv, path: str) -> None:
     await env.controller.execute(
-        ["gsettings", "set", "org.gnome.desktop.background", "picture-uri", f"file://{path}"])
+        ["gsettings", "set", "org.gnome.desktop.background", "picture-uri", f"file://{path}"]
+    )
 
 
 def asset_candidates(url: str, path: str) -> list[str]:
@@ -188,7 +224,10 @@ def asset_candidates(url: str, path: str) -> list[str]:
     """
     parsed = urlparse(url)
     url_path = parsed.path.lstrip("/")
-    names = [f"{uuid.uuid5(uuid.NAMESPACE_URL, url)}_{posixpath.basename(path)}", f"{parsed.netloc}/{url_path}"]
+    names = [
+        f"{uuid.uuid5(uuid.NAMESPACE_URL, url)}_{posixpath.basename(path)}",
+        f"{parsed.netloc}/{url_path}",
+    ]
     if "/resolve/main/" in url_path:
         names.append(url_path.split("/resolve/main/", 1)[1])
     names.append(posixpath.basename(url_path))

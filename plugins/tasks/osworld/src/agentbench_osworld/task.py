@@ -1,8 +1,8 @@
 """The `osworld` task: OSWorld task files run on a container desktop.
 
-    agentbench run osworld --model openai/gpt-4o                       # the bundled tasks
-    agentbench run osworld -T path=OSWorld/evaluation_examples -T assets=cache --model ...
-    agentbench run osworld --model oracle                               # the scripted solutions
+agentbench run osworld --model openai/gpt-4o                       # the bundled tasks
+agentbench run osworld -T path=OSWorld/evaluation_examples -T assets=cache --model ...
+agentbench run osworld --model oracle                               # the scripted solutions
 """
 
 from __future__ import annotations
@@ -28,17 +28,26 @@ from .setup import PASSWORD, SetupEnv, SetupError, run_steps
 class OSWorldOptions(TaskOptions):
     """Options of the `osworld` task (`-T key=value`)."""
 
-    path: str | None = Field(default=None, description="folder of <domain>/<id>.json task files (default: the bundled tasks)")
-    index: str | None = Field(default=None, description="index file (domain -> ids); default test_all.json if present")
+    path: str | None = Field(
+        default=None,
+        description="folder of <domain>/<id>.json task files (default: the bundled tasks)",
+    )
+    index: str | None = Field(
+        default=None, description="index file (domain -> ids); default test_all.json if present"
+    )
     domains: list[str] | None = Field(default=None, description="only these domains")
-    assets: list[str] = Field(default_factory=list, description="folders with the files of download steps")
+    assets: list[str] = Field(
+        default_factory=list, description="folders with the files of download steps"
+    )
     action_space: Literal["pyautogui", "computer_13"] = "pyautogui"
     observation: Literal["screenshot", "a11y_tree", "screenshot_a11y_tree"] = "screenshot"
     max_steps: int = Field(default=15, ge=1)
     history: int = Field(default=3, ge=0, description="previous steps shown to the model")
     a11y_max_tokens: int = Field(default=10000, ge=0)
     sleep_after_action: float = Field(default=0.5, ge=0)
-    settle_seconds: float = Field(default=1.0, ge=0, description="wait after setup before the first observation")
+    settle_seconds: float = Field(
+        default=1.0, ge=0, description="wait after setup before the first observation"
+    )
     image: str = "desktop"
     memory_mb: int = 4096
     cpus: float = 2.0
@@ -58,8 +67,15 @@ class OSWorldTask(Task):
 
     def samples(self) -> list[Sample]:
         return [
-            Sample(id=t.id, input=t.config["instruction"], subset=t.domain,
-                   metadata={"related_apps": t.config.get("related_apps", []), "source": t.config.get("source", "")})
+            Sample(
+                id=t.id,
+                input=t.config["instruction"],
+                subset=t.domain,
+                metadata={
+                    "related_apps": t.config.get("related_apps", []),
+                    "source": t.config.get("source", ""),
+                },
+            )
             for t in self._tasks.values()
         ]
 
@@ -69,12 +85,26 @@ class OSWorldTask(Task):
     def sandbox_spec(self, sample: Sample) -> SandboxSpec:
         opts = self.options
         return SandboxSpec(
-            image=opts.image, user="user", workdir="/home/user", cpus=opts.cpus, memory_mb=opts.memory_mb,
-            pids=4096, disk_mb=2048, network=False, resettable=False,
-            env={"DISPLAY": ":0", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/tmp/runtime-user/bus",
-                 "XDG_RUNTIME_DIR": "/tmp/runtime-user"},
-            options={"read_only": False, "no_new_privileges": False, "shm_size": "256m",
-                     "cap_add": ["AUDIT_WRITE", "SYS_CHROOT", "NET_BIND_SERVICE"]},
+            image=opts.image,
+            user="user",
+            workdir="/home/user",
+            cpus=opts.cpus,
+            memory_mb=opts.memory_mb,
+            pids=4096,
+            disk_mb=2048,
+            network=False,
+            resettable=False,
+            env={
+                "DISPLAY": ":0",
+                "DBUS_SESSION_BUS_ADDRESS": "unix:path=/tmp/runtime-user/bus",
+                "XDG_RUNTIME_DIR": "/tmp/runtime-user",
+            },
+            options={
+                "read_only": False,
+                "no_new_privileges": False,
+                "shm_size": "256m",
+                "cap_add": ["AUDIT_WRITE", "SYS_CHROOT", "NET_BIND_SERVICE"],
+            },
         )
 
     def reference(self, sample: Sample) -> list[Any] | None:
@@ -90,8 +120,13 @@ class OSWorldTask(Task):
             controller = DesktopController(ctx.sandbox, log=ctx.log.add)
             cache = Path(tempfile.mkdtemp(prefix=f"osworld-{task.id[:8]}-"))
             assets = self._assets(task)
-            setup_env = SetupEnv(controller, cache_dir=cache, assets=assets, task_dir=task.path.parent,
-                                 password=PASSWORD)
+            setup_env = SetupEnv(
+                controller,
+                cache_dir=cache,
+                assets=assets,
+                task_dir=task.path.parent,
+                password=PASSWORD,
+            )
             ctx.state["envs"] = (setup_env, EvalEnv(controller, cache, assets=assets))
         return ctx.state["envs"]
 
@@ -99,23 +134,43 @@ class OSWorldTask(Task):
         task = self.task_file(ctx.sample)
         missing = unsupported(task.config["evaluator"])
         if missing:
-            raise SetupError(f"task {task.id}: unsupported evaluator parts: {', '.join(missing)}",
-                             "run it with upstream OSWorld, or add the metric/getter to agentbench-osworld")
+            raise SetupError(
+                f"task {task.id}: unsupported evaluator parts: {', '.join(missing)}",
+                "run it with upstream OSWorld, or add the metric/getter to agentbench-osworld",
+            )
         setup_env, _ = self._envs(ctx)
         started = await setup_env.controller.start()
         screen = started.get("screen") or {}
         setup_env.screen = (int(screen.get("width", 1920)), int(screen.get("height", 1080)))
-        ctx.log.add("desktop_started", timings=started.get("started"), screen=setup_env.screen)
+        ctx.log.add(
+            "desktop_started",
+            timings=started.get("started"),
+            screen=setup_env.screen,
+            sudo=started.get("sudo", True),
+        )
+        if not started.get("sudo", True):
+            ctx.log.add(
+                "warning",
+                message="sudo cannot work in this sandbox (no-new-privileges is set); "
+                "setup steps and actions that use sudo will fail",
+            )
         await run_steps(task.config.get("config", []), setup_env)
         await asyncio.sleep(self.options.settle_seconds)
 
     async def solve(self, ctx: EpisodeContext) -> None:
         setup_env, eval_env = self._envs(ctx)
         opts = self.options
-        config = AgentConfig(action_space=opts.action_space, observation=opts.observation,
-                             max_steps=opts.max_steps, history=opts.history,
-                             a11y_max_tokens=opts.a11y_max_tokens, sleep_after_action=opts.sleep_after_action)
-        trajectory = await run_agent(ctx, setup_env.controller, str(ctx.sample.input), config, setup_env.screen)
+        config = AgentConfig(
+            action_space=opts.action_space,
+            observation=opts.observation,
+            max_steps=opts.max_steps,
+            history=opts.history,
+            a11y_max_tokens=opts.a11y_max_tokens,
+            sleep_after_action=opts.sleep_after_action,
+        )
+        trajectory = await run_agent(
+            ctx, setup_env.controller, str(ctx.sample.input), config, setup_env.screen
+        )
         eval_env.action_history = trajectory.actions
 
     async def check(self, ctx: EpisodeContext) -> Score:
@@ -124,6 +179,15 @@ class OSWorldTask(Task):
         trajectory = ctx.state.get("trajectory")
         eval_env.action_history = list(trajectory.actions) if trajectory is not None else []
         verdict = await evaluate(task.config["evaluator"], eval_env, setup_env)
-        return Score(value=verdict.score, passed=verdict.score >= 1.0, explanation=verdict.explanation,
-                     details={**verdict.details, "actions": len(eval_env.action_history),
-                              "last_action": str(eval_env.action_history[-1])[:200] if eval_env.action_history else None})
+        return Score(
+            value=verdict.score,
+            passed=verdict.score >= 1.0,
+            explanation=verdict.explanation,
+            details={
+                **verdict.details,
+                "actions": len(eval_env.action_history),
+                "last_action": str(eval_env.action_history[-1])[:200]
+                if eval_env.action_history
+                else None,
+            },
+        )

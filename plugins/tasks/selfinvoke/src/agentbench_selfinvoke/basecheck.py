@@ -3,7 +3,8 @@
 Upstream scores base HumanEval/MBPP with their original test suites (through evalplus); a
 CodeEval-Pro file carries no tests for the base problem. We test the base function where the Pro
 tests use it: the record's reference self-invoking solution (`new_problem + new_solution`) runs
-the Pro test code on top of the model's base function, and every call it makes is checked
+the Pro test code on top of the model's base function (a copy of the base function inside the
+reference Pro solution is removed first), and every call it makes is checked
 against the reference base function (`raw_problem + raw_solution`) on the same arguments and
 random state. An answer passes when it defines the base function, every call agrees with the
 reference, and the Pro tests pass. `base_calls` in the output says how many calls were checked
@@ -12,6 +13,7 @@ reference, and the Pro tests pass. `base_calls` in the output says how many call
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -120,16 +122,37 @@ def base_function_name(record: dict[str, Any]) -> str | None:
     return names[-1] if names else None
 
 
+def without_definition(source: str, name: str) -> str:
+    """`source` without its top-level `def name`.
+
+    Some reference Pro solutions define the base function again; left in, that copy would
+    replace the answer's and the base answer would go untested.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    kept = [
+        node
+        for node in tree.body
+        if not (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name)
+    ]
+    if len(kept) == len(tree.body):
+        return source
+    return ast.unparse(ast.Module(body=kept, type_ignores=[]))
+
+
 def base_test_script(answer_program: str, record: dict[str, Any]) -> str:
     """The script that scores `answer_program` as a solution of the record's base problem.
 
     Records whose `raw_problem` names no function fall back to running the reference
     self-invoking solution and the Pro tests after the answer.
     """
-    pro = record["new_problem"] + record["new_solution"] + "\n" + record["test_code"]
+    caller = record["new_problem"] + record["new_solution"]
     name = base_function_name(record)
     if name is None:
-        return answer_program + "\n" + pro
+        return answer_program + "\n" + caller + "\n" + record["test_code"]
+    pro = without_definition(caller, name) + "\n" + record["test_code"]
     return _HARNESS.format(
         reference=record["raw_problem"] + record["raw_solution"],
         answer=answer_program,

@@ -10,12 +10,14 @@ from agentbench import EpisodeContext, ExecResult
 
 #: Printed by the runner after the program and its tests ran to the end.
 DONE_MARKER = "__agentbench_selfinvoke_done__"
+#: Where the runner is placed in the sandbox (through `SandboxSpec.files`).
+RUNNER_FILE = "_selfinvoke_runner.py"
 
 # Upstream scores with `code_eval`, which runs `exec(program, {})`: `__name__` is not "__main__"
 # (demo blocks under `if __name__ == "__main__":` do not run), stdin cannot be read, and an early
 # `exit()` is a failure. The runner reproduces all three (the script comes on stdin, so the
 # program finds it at its end); the container replaces code_eval's in-process reliability guard.
-_RUNNER = (
+RUNNER_SOURCE = (
     "import linecache, os, sys\n"
     "name = sys.argv[1]\n"
     "source = sys.stdin.read()\n"
@@ -65,8 +67,11 @@ def test_script(program: str, test_code: str) -> str:
 async def run_program(
     ctx: EpisodeContext, script: str, *, name: str, timeout: float, python: str = "python"
 ) -> ProgramRun:
-    """Run `script` (shown as `name` in tracebacks) in the episode's sandbox under `timeout` s."""
-    result = await ctx.exec([python, "-c", _RUNNER, name], timeout=timeout, input=script)
+    """Run `script` (shown as `name` in tracebacks) in the episode's sandbox under `timeout` s.
+
+    The sandbox must hold the runner (`RUNNER_FILE` with `RUNNER_SOURCE`, see `sandbox_spec`).
+    """
+    result = await ctx.exec([python, RUNNER_FILE, name], timeout=timeout, input=script)
     return _outcome(result)
 
 

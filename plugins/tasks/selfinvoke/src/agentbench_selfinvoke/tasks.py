@@ -28,7 +28,7 @@ from agentbench import (
 
 from .basecheck import base_calls, base_test_script
 from .data import DEMO, LoadedData, load_records, record_id, resolve_data
-from .execution import ProgramRun, run_program, test_script
+from .execution import RUNNER_FILE, RUNNER_SOURCE, ProgramRun, run_program, test_script
 from .figures import task_figures
 from .programs import parse_answer, reference_answer
 from .prompts import (
@@ -147,6 +147,7 @@ class SelfInvokeTask(Task):
             resettable=True,
             # code_eval sets OMP_NUM_THREADS=1; matplotlib needs a writable config dir, no display.
             env={"OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib"},
+            files={RUNNER_FILE: RUNNER_SOURCE},
         )
 
     async def solve(self, ctx: EpisodeContext) -> None:

@@ -29,7 +29,11 @@ def literal_match(result: Any, expected: Any, **options: Any) -> float:
     """String or list equality, optionally ignoring case."""
     ignore_case = options.get("ignore_case", False)
     if options.get("type", "str") == "list":
-        if not isinstance(result, list | tuple) or not isinstance(expected, list | tuple) or len(result) != len(expected):
+        if (
+            not isinstance(result, list | tuple)
+            or not isinstance(expected, list | tuple)
+            or len(result) != len(expected)
+        ):
             return 0.0
         a, b = [str(s) for s in result], [str(s) for s in expected]
         if ignore_case:

@@ -57,7 +57,9 @@ def sheet_values(sheet, precision: int = 4) -> list[list[Any]]:
     rows = [[_cell(v, precision) for v in row] for row in sheet.iter_rows(values_only=True)]
     while rows and all(v is None for v in rows[-1]):
         rows.pop()
-    width = max((max((i + 1 for i, v in enumerate(r) if v is not None), default=0) for r in rows), default=0)
+    width = max(
+        (max((i + 1 for i, v in enumerate(r) if v is not None), default=0) for r in rows), default=0
+    )
     return [(r + [None] * width)[:width] for r in rows]
 
 
@@ -101,23 +103,41 @@ def _check(rule: dict[str, Any], result, expected) -> bool:
     if kind == "sheet_name":
         return expected is not None and result.sheetnames == expected.sheetnames
     if kind == "sheet_data":
-        one, two = _sheet(rule["sheet_idx0"], result, expected), _sheet(rule["sheet_idx1"], result, expected)
+        one, two = (
+            _sheet(rule["sheet_idx0"], result, expected),
+            _sheet(rule["sheet_idx1"], result, expected),
+        )
         precision = int(rule.get("precision", 4))
-        return one is not None and two is not None and sheet_values(one, precision) == sheet_values(two, precision)
+        return (
+            one is not None
+            and two is not None
+            and sheet_values(one, precision) == sheet_values(two, precision)
+        )
     if kind == "sheet_fuzzy":
-        one, two = _sheet(rule["sheet_idx0"], result, expected), _sheet(rule["sheet_idx1"], result, expected)
+        one, two = (
+            _sheet(rule["sheet_idx0"], result, expected),
+            _sheet(rule["sheet_idx1"], result, expected),
+        )
         return all(
-            _fuzzy_ok(r, str(_value(one, c)), str(_value(two, c))) for r in rule["rules"] for c in _cells(r["range"])
+            _fuzzy_ok(r, str(_value(one, c)), str(_value(two, c)))
+            for r in rule["rules"]
+            for c in _cells(r["range"])
         )
     if kind == "check_cell":
         sheet = _sheet(rule["sheet_idx"], result, expected)
         if sheet is None:
             return False
         props = rule["props"]
-        return all(match_value_to_rule(sheet[rule["coordinate"]].value, check)
-                   for prop, check in props.items() if prop == "value")
+        return all(
+            match_value_to_rule(sheet[rule["coordinate"]].value, check)
+            for prop, check in props.items()
+            if prop == "value"
+        )
     if kind == "freeze":
-        one, two = _sheet(rule["sheet_idx0"], result, expected), _sheet(rule["sheet_idx1"], result, expected)
+        one, two = (
+            _sheet(rule["sheet_idx0"], result, expected),
+            _sheet(rule["sheet_idx1"], result, expected),
+        )
         return one is not None and two is not None and one.freeze_panes == two.freeze_panes
     if kind == "zoom":
         sheet = _sheet(rule["sheet_idx"], result, expected)

@@ -50,8 +50,15 @@ def main(argv: list[str]) -> int:
         if started and name != "start":
             result["started"] = started
     except Exception as exc:
-        print(json.dumps({"status": "error", "message": f"{type(exc).__name__}: {exc}",
-                          "traceback": traceback.format_exc()[-2000:]}))
+        print(
+            json.dumps(
+                {
+                    "status": "error",
+                    "message": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc()[-2000:],
+                }
+            )
+        )
         return 1
     print(json.dumps(result))
     return 0

@@ -70,7 +70,9 @@ def _attributes(node, role: str) -> tuple[dict[str, str], str]:
     text = ""
     try:
         text_obj = node.queryText()
-        text = text_obj.getText(0, text_obj.characterCount).replace("\ufffc", "").replace("\ufffd", "")
+        text = (
+            text_obj.getText(0, text_obj.characterCount).replace("\ufffc", "").replace("\ufffd", "")
+        )
     except (NotImplementedError, Exception):
         pass
     for flag, query in (("image", "queryImage"), ("selection", "querySelection")):
@@ -81,8 +83,12 @@ def _attributes(node, role: str) -> tuple[dict[str, str], str]:
             pass
     try:
         value = node.queryValue()
-        for key, attr in (("value", "currentValue"), ("min", "minimumValue"), ("max", "maximumValue"),
-                          ("step", "minimumIncrement")):
+        for key, attr in (
+            ("value", "currentValue"),
+            ("min", "minimumValue"),
+            ("max", "maximumValue"),
+            ("step", "minimumIncrement"),
+        ):
             try:
                 attrs[_q("val", key)] = str(getattr(value, attr))
             except Exception:

@@ -39,21 +39,63 @@ def _argv(command: Any, shell: bool) -> Any:
 def _run(command: Any, shell: bool, timeout: float, input: str | None = None) -> dict[str, Any]:
     try:
         proc = subprocess.run(
-            _argv(command, shell), shell=shell, capture_output=True, text=True, errors="replace",
-            timeout=timeout, env=services.desktop_env(), input=input,
+            _argv(command, shell),
+            shell=shell,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=services.desktop_env(),
+            input=input,
             stdin=None if input is not None else subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        return {"status": "error", "message": f"timed out after {timeout:g}s", "output": out,
-                "error": "", "returncode": 124}
+        out = (
+            exc.stdout.decode(errors="replace")
+            if isinstance(exc.stdout, bytes)
+            else exc.stdout or ""
+        )
+        return {
+            "status": "error",
+            "message": f"timed out after {timeout:g}s",
+            "output": out,
+            "error": "",
+            "returncode": 124,
+        }
     except OSError as exc:
-        return {"status": "error", "message": str(exc), "output": "", "error": str(exc), "returncode": 127}
-    return {"status": "success", "output": proc.stdout, "error": proc.stderr, "returncode": proc.returncode}
+        return {
+            "status": "error",
+            "message": str(exc),
+            "output": "",
+            "error": str(exc),
+            "returncode": 127,
+        }
+    return {
+        "status": "success",
+        "output": proc.stdout,
+        "error": proc.stderr,
+        "returncode": proc.returncode,
+    }
+
+
+def _sudo_possible() -> bool:
+    """False when the container forbids gaining privileges (sudo then cannot work)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("NoNewPrivs:"):
+                return line.split()[1] == "0"
+    except OSError:
+        pass
+    return True
 
 
 def cmd_start(args: dict) -> dict:
-    return {"status": "success", "started": services.ensure(), "screen": screen.size()}
+    return {
+        "status": "success",
+        "started": services.ensure(),
+        "screen": screen.size(),
+        "sudo": _sudo_possible(),
+    }
 
 
 def cmd_vnc(args: dict) -> dict:
@@ -61,8 +103,12 @@ def cmd_vnc(args: dict) -> dict:
 
 
 def cmd_exec(args: dict) -> dict:
-    return _run(args["command"], bool(args.get("shell", False)), float(args.get("timeout", 120)),
-                args.get("input"))
+    return _run(
+        args["command"],
+        bool(args.get("shell", False)),
+        float(args.get("timeout", 120)),
+        args.get("input"),
+    )
 
 
 def cmd_python(args: dict) -> dict:
@@ -74,11 +120,16 @@ def cmd_python(args: dict) -> dict:
 
 def cmd_launch(args: dict) -> dict:
     shell = bool(args.get("shell", False))
-    log = open(services.STATE / "launched.log", "ab")  # noqa: SIM115 - handed to the child
+    log = open(services.STATE / "launched.log", "ab")
     try:
         proc = subprocess.Popen(
-            _argv(args["command"], shell), shell=shell, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=log, env=services.desktop_env(), start_new_session=True,
+            _argv(args["command"], shell),
+            shell=shell,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=services.desktop_env(),
+            start_new_session=True,
             cwd=os.path.expanduser("~"),
         )
     except OSError as exc:
@@ -87,12 +138,19 @@ def cmd_launch(args: dict) -> dict:
 
 
 def _window_titles() -> list[str]:
-    out = subprocess.run(["wmctrl", "-l"], capture_output=True, text=True, env=services.desktop_env())
-    return [line.split(None, 3)[3] if len(line.split(None, 3)) > 3 else "" for line in out.stdout.splitlines()]
+    out = subprocess.run(
+        ["wmctrl", "-l"], capture_output=True, text=True, env=services.desktop_env()
+    )
+    return [
+        line.split(None, 3)[3] if len(line.split(None, 3)) > 3 else ""
+        for line in out.stdout.splitlines()
+    ]
 
 
 def cmd_windows(args: dict) -> dict:
-    out = subprocess.run(["wmctrl", "-lx"], capture_output=True, text=True, env=services.desktop_env())
+    out = subprocess.run(
+        ["wmctrl", "-lx"], capture_output=True, text=True, env=services.desktop_env()
+    )
     return {"status": "success", "output": out.stdout}
 
 
@@ -117,8 +175,11 @@ def _wmctrl_window(args: dict, verb: str) -> dict:
     flags = ("x" if args.get("by_class") else "") + ("F" if args.get("strict") else "") + verb
     result = _run(["wmctrl", f"-{flags}", args["window_name"]], False, 10)
     found = result.get("returncode") == 0
-    return {"status": "success" if found else "error", "found": found,
-            "message": "" if found else f"window {args['window_name']!r} not found"}
+    return {
+        "status": "success" if found else "error",
+        "found": found,
+        "message": "" if found else f"window {args['window_name']!r} not found",
+    }
 
 
 def cmd_activate_window(args: dict) -> dict:
@@ -203,7 +264,9 @@ def cmd_terminal(args: dict) -> dict:
 
 def cmd_window_size(args: dict) -> dict:
     wanted = args["app_class_name"].lower()
-    out = subprocess.run(["wmctrl", "-lxG"], capture_output=True, text=True, env=services.desktop_env())
+    out = subprocess.run(
+        ["wmctrl", "-lxG"], capture_output=True, text=True, env=services.desktop_env()
+    )
     for line in out.stdout.splitlines():
         parts = line.split(None, 7)
         if len(parts) >= 7 and wanted in parts[6].lower().split("."):

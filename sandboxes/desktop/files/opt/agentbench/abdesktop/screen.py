@@ -50,6 +50,8 @@ def screenshot(path: str, draw_cursor: bool = True) -> dict[str, int | str]:
     image = Image.frombytes("RGB", (width, height), raw.data, "raw", "BGRX")
     if draw_cursor:
         x, y = pointer.root_x, pointer.root_y
-        ImageDraw.Draw(image).polygon([(x + dx, y + dy) for dx, dy in _ARROW], fill="black", outline="white")
+        ImageDraw.Draw(image).polygon(
+            [(x + dx, y + dy) for dx, dy in _ARROW], fill="black", outline="white"
+        )
     image.save(path, format="PNG", compress_level=1)
     return {"path": path, "width": width, "height": height}

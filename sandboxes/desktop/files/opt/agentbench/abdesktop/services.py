@@ -17,7 +17,16 @@ DISPLAY = os.environ.get("DISPLAY", ":0")
 RUNTIME = Path(os.environ.get("XDG_RUNTIME_DIR", "/tmp/runtime-user"))
 BUS = os.environ.get("DBUS_SESSION_BUS_ADDRESS", f"unix:path={RUNTIME}/bus")
 STATE = Path("/tmp/agentbench-desktop")
-XDG_DIRS = ("Desktop", "Documents", "Downloads", "Music", "Pictures", "Public", "Templates", "Videos")
+XDG_DIRS = (
+    "Desktop",
+    "Documents",
+    "Downloads",
+    "Music",
+    "Pictures",
+    "Public",
+    "Templates",
+    "Videos",
+)
 
 
 def screen_size() -> tuple[int, int]:
@@ -97,10 +106,15 @@ def _prepare_home() -> None:
 
 
 def _spawn(argv: list[str], log: str, **kwargs) -> subprocess.Popen:
-    out = open(STATE / log, "ab")  # noqa: SIM115 - handed to the child
+    out = open(STATE / log, "ab")
     return subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=desktop_env(),
-        start_new_session=True, **kwargs,
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=out,
+        env=desktop_env(),
+        start_new_session=True,
+        **kwargs,
     )
 
 
@@ -113,9 +127,24 @@ def _start_xvfb() -> None:
     width, height = screen_size()
     read_fd, write_fd = os.pipe()
     proc = _spawn(
-        ["Xvfb", DISPLAY, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", "-ac",
-         "+extension", "RANDR", "-dpi", "96", "-displayfd", str(write_fd)],
-        "xvfb.log", pass_fds=(write_fd,),
+        [
+            "Xvfb",
+            DISPLAY,
+            "-screen",
+            "0",
+            f"{width}x{height}x24",
+            "-nolisten",
+            "tcp",
+            "-ac",
+            "+extension",
+            "RANDR",
+            "-dpi",
+            "96",
+            "-displayfd",
+            str(write_fd),
+        ],
+        "xvfb.log",
+        pass_fds=(write_fd,),
     )
     os.close(write_fd)
     with os.fdopen(read_fd) as ready:  # Xvfb writes the display number once it accepts clients
@@ -129,7 +158,11 @@ def _start_dbus() -> None:
     Path(path).unlink(missing_ok=True)
     out = subprocess.run(
         ["dbus-daemon", "--session", f"--address={BUS}", "--fork", "--print-pid", "--nopidfile"],
-        env=desktop_env(), capture_output=True, text=True, check=True, timeout=20,
+        env=desktop_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
     )
     _record("dbus", int(out.stdout.split()[0]))
 
@@ -149,15 +182,31 @@ def _start_wm() -> None:
             time.sleep(0.02)
     finally:
         disp.close()
-    subprocess.Popen(["xsetroot", "-solid", "#2e3440"], env=desktop_env(),
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.Popen(
+        ["xsetroot", "-solid", "#2e3440"],
+        env=desktop_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def start_vnc() -> int:
     """Start x11vnc (no password, shared) on port 5900 for a person to watch; return its pid."""
     if _alive("vnc"):
         return int((STATE / "vnc.pid").read_text())
-    proc = _spawn(["x11vnc", "-display", DISPLAY, "-forever", "-shared", "-nopw", "-quiet",
-                   "-rfbport", "5900"], "vnc.log")
+    proc = _spawn(
+        [
+            "x11vnc",
+            "-display",
+            DISPLAY,
+            "-forever",
+            "-shared",
+            "-nopw",
+            "-quiet",
+            "-rfbport",
+            "5900",
+        ],
+        "vnc.log",
+    )
     _record("vnc", proc.pid)
     return proc.pid

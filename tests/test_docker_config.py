@@ -1,0 +1,43 @@
+"""How a SandboxSpec becomes container settings (no engine needed)."""
+
+from __future__ import annotations
+
+from agentbench._sandboxes.docker.container import EXECUTOR_CAPS, create_kwargs, writable_dirs
+from agentbench.sandbox import SandboxSpec
+
+LABELS = {"agentbench.run": "run-1"}
+
+
+def test_defaults_lock_the_container_down():
+    spec = SandboxSpec(memory_mb=512, cpus=1.5, pids=100, disk_mb=128)
+    kw = create_kwargs(spec, "agentbench/python:latest", LABELS, executor=True)
+    assert kw["network_mode"] == "none" and kw["read_only"] and kw["user"] == "0"
+    assert kw["mem_limit"] == kw["memswap_limit"] == "512m"
+    assert kw["nano_cpus"] == 1_500_000_000 and kw["pids_limit"] == 100
+    assert kw["cap_drop"] == ["ALL"] and kw["cap_add"] == EXECUTOR_CAPS
+    assert kw["security_opt"] == ["no-new-privileges:true"] and kw["init"]
+    assert set(kw["tmpfs"]) == {"/work", "/tmp", "/home/sandbox"}
+    assert all("size=128m" in opts for opts in kw["tmpfs"].values())
+    assert kw["labels"] == LABELS and kw["name"].startswith("agentbench-run-1-")
+    assert "AGENTBENCH_EXECUTOR" in kw["environment"] and len(kw["command"][-1]) < 80
+
+
+def test_network_and_loosening_options_for_images_that_need_them():
+    options = {
+        "read_only": "false",
+        "no_new_privileges": False,
+        "cap_add": ["AUDIT_WRITE", "KILL"],
+        "shm_size": "256m",
+    }
+    spec = SandboxSpec(network=True, user="user", workdir="/home/user", options=options)
+    kw = create_kwargs(spec, "agentbench/desktop:latest", LABELS, executor=True)
+    assert kw["network_mode"] == "bridge" and kw["read_only"] is False
+    assert kw["security_opt"] == [] and kw["cap_add"] == [*EXECUTOR_CAPS, "AUDIT_WRITE"]
+    assert kw["shm_size"] == "256m"
+    assert [d["path"] for d in writable_dirs(spec)] == ["/tmp", "/dev/shm", "/home/user"]
+
+
+def test_without_executor_the_container_only_idles():
+    kw = create_kwargs(SandboxSpec(user=None), "debian:bookworm-slim", LABELS, executor=False)
+    assert kw["command"][0] == "sleep" and kw["environment"] == {} and not kw["stdin_open"]
+    assert set(kw["tmpfs"]) == {"/work", "/tmp"}
