@@ -19,8 +19,13 @@ from agentbench.types import EpisodeResult, RunConfig, Score, Usage
 def main(episodes: int = 10_000, epochs: int = 5) -> dict[str, float]:
     results = [
         EpisodeResult(
-            run_id="bench", task="trivial", sample_id=f"s{i // epochs}", epoch=i % epochs + 1,
-            model="scripted", subset=f"subset{i % 4}", score=Score.of(i % 3 == 0, "checked"),
+            run_id="bench",
+            task="trivial",
+            sample_id=f"s{i // epochs}",
+            epoch=i % epochs + 1,
+            model="scripted",
+            subset=f"subset{i % 4}",
+            score=Score.of(i % 3 == 0, "checked"),
             usage=Usage(input_tokens=20, output_tokens=5),
         )
         for i in range(episodes)

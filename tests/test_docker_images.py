@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,25 @@ def test_rebuilding_an_image_reuses_the_layer_cache(docker_client, python_image)
     assert report.image_id == before, "an unchanged Dockerfile must give the same image"
     assert report.cached_steps > 5 and report.seconds < 120, report.summary()
     assert any(line.startswith("Step ") for line in lines)
+
+
+@pytest.mark.docker
+async def test_missing_agentbench_image_is_built_on_first_use(
+    docker_client, base_image, tmp_path, monkeypatch, caplog
+):
+    from agentbench._sandboxes.docker import DockerBackend
+
+    name = f"tiny{uuid.uuid4().hex[:8]}"
+    (tmp_path / name).mkdir()
+    dockerfile = f"ARG BASE_IMAGE\nFROM ${{BASE_IMAGE}}\nRUN echo {name} > /marker\n"
+    (tmp_path / name / "Dockerfile").write_text(dockerfile)
+    monkeypatch.setattr(images, "images_dir", lambda: tmp_path)
+    backend = DockerBackend(f"test-{name}")
+    try:
+        with caplog.at_level(logging.WARNING, logger="agentbench.sandbox.docker"):
+            box = await backend.acquire(SandboxSpec(image=name), label="autobuild")
+        assert f"image agentbench/{name}:latest is not built; building it now" in caplog.text
+        assert (await box.exec("cat /marker")).stdout == f"{name}\n"
+    finally:
+        await backend.aclose()
+        docker_client.api.remove_image(f"agentbench/{name}:latest", force=True)

@@ -110,3 +110,15 @@ async def test_image_without_python_falls_back_to_docker_exec(docker_backend, ba
     assert r.timed_out and r.exit_code == 124
     with pytest.raises(FileNotFoundError):
         await box.read_file("missing")
+
+
+async def test_a_cancelled_command_is_killed(docker_backend):
+    box = await docker_backend.acquire(SandboxSpec(), label="cancel")
+    command = asyncio.create_task(box.exec("sleep 333"))
+    await asyncio.sleep(1)
+    assert "sleep 333" in (await box.exec("ps -eo args")).stdout
+    command.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await command
+    await asyncio.sleep(0.5)
+    assert "sleep 333" not in (await box.exec("ps -eo args")).stdout

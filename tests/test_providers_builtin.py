@@ -234,9 +234,25 @@ async def test_replay_keys_by_sample_and_epoch_and_reports_the_field(providers, 
         await call(prov, "HumanEval/0", epoch=2)
 
 
+async def test_replay_list_answers_are_consecutive_epochs(providers, tmp_path) -> None:
+    path = write_jsonl(
+        tmp_path / "multi.jsonl",
+        [
+            {"task_id": "a", "completion": ["one", "two", "three"]},
+            {"task_id": "a", "completion": "four"},
+            {"task_id": "b", "solution": ["x", "y"], "epoch": 5},
+        ],
+    )
+    prov = provider(providers, "replay", str(path))
+    assert [(await call(prov, "a", epoch=e)).text for e in range(4)] == ["one", "two", "three", "four"]
+    assert [(await call(prov, "b", epoch=e)).text for e in (5, 6)] == ["x", "y"]
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
+        ('{"task_id": "a", "completion": []}', "no answer text"),
+        ('{"task_id": "a", "completion": ["ok", 3]}', "no answer text"),
         ("{not json", "malformed JSON"),
         ("[1, 2]", "expected a JSON object"),
         ('{"completion": "x"}', "no sample id"),

@@ -5,6 +5,8 @@
 Each line is a JSON object with the sample id (`sample_id` or `task_id`, as evalplus writes it),
 the answer (`completion`, `solution` or `output`) and optionally `epoch` (0-based). Lines without
 an epoch count up per sample: the first line of a sample is epoch 0, the next epoch 1, and so on.
+An answer may also be a list of strings (several samples in one line, as some upstream harnesses
+write them): its items are consecutive epochs, starting at the line's `epoch` (or the next free one).
 Which answer field a line used is put in `ModelOutput.metadata["replay_field"]`, so a task can
 treat a completion (a function body to append to the prompt) apart from a full solution.
 """
@@ -79,27 +81,35 @@ def load_replay(path: Path) -> dict[tuple[str, int], ModelOutput]:
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        sample_id, epoch, field, answer = _parse_line(line, f"{path}:{lineno}")
+        sample_id, epoch, field, answers = _parse_line(line, f"{path}:{lineno}")
         if epoch is None:
             epoch = next_epoch.get(sample_id, 0)
             while (sample_id, epoch) in outputs:
                 epoch += 1
-        if (sample_id, epoch) in outputs:
-            raise DataError(
-                f"{path}:{lineno}: a second completion for sample {sample_id!r} epoch {epoch}",
-                "keep one line per (sample, epoch)",
-            )
-        next_epoch[sample_id] = epoch + 1
-        outputs[(sample_id, epoch)] = ModelOutput.from_text(
-            answer,
-            model="replay",
-            usage=Usage(output_tokens=estimate_tokens(answer)),
-            metadata={"replay_field": field, "replay_line": lineno},
-        )
+        for offset, answer in enumerate(answers):
+            _add_output(outputs, sample_id, epoch + offset, field, answer, f"{path}:{lineno}", lineno)
+        next_epoch[sample_id] = epoch + len(answers)
     return outputs
 
 
-def _parse_line(line: str, where: str) -> tuple[str, int | None, str, str]:
+def _add_output(
+    outputs: dict[tuple[str, int], ModelOutput], sample_id: str, epoch: int, field: str, answer: str,
+    where: str, lineno: int,
+) -> None:
+    if (sample_id, epoch) in outputs:
+        raise DataError(
+            f"{where}: a second completion for sample {sample_id!r} epoch {epoch}",
+            "keep one line per (sample, epoch)",
+        )
+    outputs[(sample_id, epoch)] = ModelOutput.from_text(
+        answer,
+        model="replay",
+        usage=Usage(output_tokens=estimate_tokens(answer)),
+        metadata={"replay_field": field, "replay_line": lineno},
+    )
+
+
+def _parse_line(line: str, where: str) -> tuple[str, int | None, str, list[str]]:
     fix = 'write one JSON object a line: {"task_id": ..., "completion": ...}'
     try:
         record = json.loads(line)
@@ -111,9 +121,14 @@ def _parse_line(line: str, where: str) -> tuple[str, int | None, str, str]:
     if id_field is None or not isinstance(record[id_field], str | int):
         raise DataError(f"{where}: no sample id (one of {', '.join(ID_FIELDS)})", fix)
     field = next((f for f in ANSWER_FIELDS if f in record), None)
-    if field is None or not isinstance(record[field], str):
-        raise DataError(f"{where}: no answer text (one of {', '.join(ANSWER_FIELDS)})", fix)
+    answer = record.get(field) if field else None
+    answers = [answer] if isinstance(answer, str) else answer
+    if not isinstance(answers, list) or not answers or not all(isinstance(a, str) for a in answers):
+        raise DataError(
+            f"{where}: no answer text (one of {', '.join(ANSWER_FIELDS)}: a string or a list of strings)", fix
+        )
     epoch = record.get("epoch")
     if epoch is not None and (not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0):
         raise DataError(f"{where}: epoch must be an integer >= 0, got {epoch!r}", fix)
-    return str(record[id_field]), epoch, field, record[field]
+    assert field is not None
+    return str(record[id_field]), epoch, field, answers

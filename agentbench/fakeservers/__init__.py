@@ -18,6 +18,7 @@ with a `responder(request) -> ModelOutput | str` once the scripted replies run o
 
 A server runs in the caller's event loop (`async with`), in a thread (`with server.in_thread()`),
 or in its own process: `python -m agentbench.fakeservers openai --latency 1` prints its base URL.
+`latency` (with optional `jitter`) delays every answer, as a model's thinking would.
 The asyncio server keeps thousands of connections open at once (for concurrency benchmarks).
 """
 
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("protocol", choices=sorted(SERVERS))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
+    parser.add_argument("--jitter", type=float, default=0.0, help="latency spread: +-this fraction")
     parser.add_argument("--api-key", default=None, help="answer 401 to requests without this key")
     args = parser.parse_args(argv)
 
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         server = SERVERS[args.protocol](
             lambda request: "ok",
             latency=args.latency,
+            jitter=args.jitter,
             api_key=args.api_key,
             port=args.port,
             record=False,

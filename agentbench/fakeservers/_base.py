@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import re
 import threading
 from collections import deque
@@ -94,6 +95,7 @@ class FakeServer:
     Args:
         responder: Makes the answer when no scripted reply is queued; default echoes the last text.
         latency: Seconds to wait before every answer (a model's thinking time).
+        jitter: Spread of that wait: each is latency * uniform(1 - jitter, 1 + jitter).
         api_key: When set, requests without this key get a 401.
         cached_tokens: Input tokens reported as served from the prompt cache.
         host: The interface to listen on.
@@ -109,6 +111,7 @@ class FakeServer:
         responder: Responder | None = None,
         *,
         latency: float = 0.0,
+        jitter: float = 0.0,
         api_key: str | None = None,
         cached_tokens: int = 0,
         host: str = "127.0.0.1",
@@ -116,7 +119,8 @@ class FakeServer:
         record: bool = True,
     ) -> None:
         self.responder = responder or (lambda request: f"echo: {request.last_text}")
-        self.latency = latency
+        self.latency, self.jitter = latency, jitter
+        self._rng = random.Random(0)
         self.api_key = api_key
         self.cached_tokens = cached_tokens
         self.host, self.port = host, port
@@ -215,7 +219,8 @@ class FakeServer:
         if self.record:
             self.requests.append(request)
         if self.latency:
-            await asyncio.sleep(self.latency)
+            spread = self._rng.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else 1.0
+            await asyncio.sleep(self.latency * spread)
         if self.api_key is not None and self.key_of(request) != self.api_key:
             return await _send(writer, self.error(401, "authentication_error", "invalid x-api-key"))
         fault = request.fault = self.faults.popleft() if self.faults else None

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from agentbench.fakeservers._base import (
+    BadRequest,
     FakeServer,
     RecordedRequest,
     _Answer,
@@ -36,10 +37,7 @@ class FakeOpenAIServer(FakeServer):
 
     def validate(self, body: dict[str, Any]) -> None:
         _require(isinstance(body.get("model"), str), "'model' is required")
-        messages = body.get("messages")
-        _require(
-            isinstance(messages, list) and bool(messages), "'messages' must be a non-empty array"
-        )
+        messages = _messages(body, "'messages' must be a non-empty array")
         pending: set[str] = set()
         for i, message in enumerate(messages):
             role = message.get("role")
@@ -143,10 +141,7 @@ class FakeAnthropicServer(FakeServer):
         _require(
             system is None or isinstance(system, str | list), "system: must be a string or blocks"
         )
-        messages = body.get("messages")
-        _require(
-            isinstance(messages, list) and bool(messages), "messages: must be a non-empty array"
-        )
+        messages = _messages(body, "messages: must be a non-empty array")
         _require(
             messages[0].get("role") == "user", "messages: the first message must use the user role"
         )
@@ -155,7 +150,7 @@ class FakeAnthropicServer(FakeServer):
             role = message.get("role")
             _require(role in {"user", "assistant"}, f"messages.{i}.role: must be user or assistant")
             blocks = _anthropic_blocks(message.get("content"), i)
-            answered = {b.get("tool_use_id") for b in blocks if b["type"] == "tool_result"}
+            answered = {str(b.get("tool_use_id")) for b in blocks if b["type"] == "tool_result"}
             _require(
                 answered == pending,
                 f"messages.{i}: tool_use ids {sorted(pending)} need tool_result "
@@ -205,6 +200,13 @@ class FakeAnthropicServer(FakeServer):
                 "cache_creation_input_tokens": 0,
             },
         }
+
+
+def _messages(body: dict[str, Any], error: str) -> list[dict[str, Any]]:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest(error)
+    return messages
 
 
 def _check_openai_content(content: Any, i: int) -> None:

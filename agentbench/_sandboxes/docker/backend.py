@@ -23,9 +23,9 @@ from agentbench.errors import InfrastructureError, SandboxError
 from agentbench.sandbox import Sandbox, SandboxBackend, SandboxSpec
 
 from . import cleanup, images
+from .channel import ExecutorChannel
 from .container import (
     DockerSandbox,
-    ExecutorUnavailable,
     option_flag,
     remove_container,
     start_container,
@@ -107,18 +107,13 @@ class DockerBackend(SandboxBackend):
         executor = self.use_executor and ref not in self._no_executor
         default_user = self._image_users.get(ref)
         try:
-            try:
-                return await start_container(
-                    client, spec, ref, labels, executor=executor, default_user=default_user
-                )
-            except ExecutorUnavailable as exc:
-                log.warning(
-                    "image %s cannot run the executor (%s); using plain docker exec", ref, exc
-                )
+            sandbox = await start_container(
+                client, spec, ref, labels, executor=executor, default_user=default_user
+            )
+            if executor and not isinstance(sandbox.channel, ExecutorChannel):
+                log.warning("image %s has no python3 >= 3.7: commands use docker exec", ref)
                 self._no_executor.add(ref)
-                return await start_container(
-                    client, spec, ref, labels, executor=False, default_user=default_user
-                )
+            return sandbox
         except (SandboxError, InfrastructureError):
             raise
         except Exception as exc:

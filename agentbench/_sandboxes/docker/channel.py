@@ -77,6 +77,7 @@ class ExecutorChannel:
         self._write_lock = asyncio.Lock()
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=50)
         self.closed_reason: str | None = None
+        self._background: set[asyncio.Future[None]] = set()
         self._pump = asyncio.create_task(self._read_replies())
 
     @classmethod
@@ -113,8 +114,22 @@ class ExecutorChannel:
             raise InfrastructureError(f"lost the sandbox executor stream: {exc}") from exc
         except TimeoutError:
             raise InfrastructureError(f"sandbox executor gave no reply to {op['op']!r}") from None
+        except asyncio.CancelledError:
+            if op["op"] == "exec" and self.alive:  # the caller gave up: stop the command too
+                task = asyncio.ensure_future(self._send({"op": "cancel", "target": ident}))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+            raise
         finally:
             self._pending.pop(ident, None)
+
+    async def _send(self, op: dict[str, Any]) -> None:
+        """Send a request whose reply nobody waits for."""
+        line = json.dumps({**op, "id": next(self._ids)}).encode() + b"\n"
+        with contextlib.suppress(ConnectionError, OSError):
+            async with self._write_lock:
+                self._writer.write(line)
+                await self._writer.drain()
 
     async def _read_replies(self) -> None:
         partial: list[bytes] = []  # pieces of a reply line (large files span many frames)

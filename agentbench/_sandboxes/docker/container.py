@@ -11,7 +11,7 @@ import uuid
 from importlib import resources
 from typing import Any
 
-from agentbench.errors import InfrastructureError, SandboxError
+from agentbench.errors import InfrastructureError
 from agentbench.sandbox import Sandbox, SandboxSpec
 from agentbench.types import ExecResult
 
@@ -26,7 +26,17 @@ KEEPALIVE = ["sleep", "2147483647"]
 EXECUTOR_ENV = "AGENTBENCH_EXECUTOR"
 # The program travels in an env var that it removes from its own environment (so commands never
 # see it); its command line stays short for an agent that runs `ps`.
-EXECUTOR_CMD = ["python3", "-I", "-u", "-c", f"import os;exec(os.environ.pop({EXECUTOR_ENV!r}))"]
+# Images without a python3 >= 3.7 answer the first request (the hello, id 1) with NoExecutor and
+# idle: the same container then serves plain docker exec, no restart needed.
+_NO_EXECUTOR = '{"id": 1, "ok": false, "error": "NoExecutor", "message": "no python3 >= 3.7"}'
+EXECUTOR_CMD = [
+    "sh",
+    "-c",
+    "if python3 -c 'import sys; sys.exit(sys.version_info < (3, 7))' 2>/dev/null; then "
+    f'exec python3 -I -u -c "import os;exec(os.environ.pop({EXECUTOR_ENV!r}))"; fi; '
+    f"read -r _; echo '{_NO_EXECUTOR}'; exec {' '.join(KEEPALIVE)}",
+]
+ATTACH_TIMEOUT_S = 30.0
 TMPFS_FLAGS = "rw,exec,nosuid,nodev"
 
 
@@ -282,37 +292,20 @@ async def start_container(
 ) -> DockerSandbox:
     """Create and start a container for `spec` and connect its channel.
 
-    With `executor`, the container's main process is the executor; if the image cannot run it (no
-    python3), the caller gets `ExecutorUnavailable` and may retry with `executor=False`.
+    With `executor`, the container's main process is the executor where the image has python3
+    (3.7 or newer); otherwise the same container serves plain `docker exec`.
     """
     kwargs = create_kwargs(spec, image, labels, executor=executor)
     container = await asyncio.to_thread(client.containers.create, **kwargs)
     try:
-        try:
-            await asyncio.to_thread(container.start)
-        except Exception as exc:
-            if executor and (
-                "executable file not found" in str(exc) or "no such file" in str(exc).lower()
-            ):
-                raise ExecutorUnavailable(str(exc)) from exc
-            raise
+        await asyncio.to_thread(container.start)
+        channel: ExecutorChannel | DockerExecChannel | None = None
         if executor:
-            channel: ExecutorChannel | DockerExecChannel = await ExecutorChannel.attach(
-                client.api, container.id
-            )
-            try:
-                raise_for_reply(await channel.request({"op": "hello"}, 20.0))
-            except InfrastructureError as exc:
-                await channel.aclose()
-                raise ExecutorUnavailable(str(exc)) from exc
-        else:
-            channel = DockerExecChannel(client.api, container.id)
-            code, _out, _err = await asyncio.to_thread(
-                channel.run_blocking, ["sh", "-c", "command -v timeout"], "root"
-            )
-            channel.has_timeout = code == 0
+            channel = await _executor_channel(client, container)
+        if channel is None:
+            channel = await _exec_channel(client, container)
         sandbox = DockerSandbox(spec, container, channel, default_user=default_user)
-        if executor:
+        if isinstance(channel, ExecutorChannel):
             await sandbox.reset()  # hands the work dir and home to the user
         else:
             await prepare_dirs_without_executor(sandbox)
@@ -320,6 +313,35 @@ async def start_container(
     except BaseException:
         await asyncio.shield(asyncio.to_thread(remove_container, container))
         raise
+
+
+async def _executor_channel(client: Any, container: Any) -> ExecutorChannel | None:
+    """The executor's channel, or None when the image has no python3 to run it."""
+    try:
+        channel = await asyncio.wait_for(
+            ExecutorChannel.attach(client.api, container.id), ATTACH_TIMEOUT_S
+        )
+    except TimeoutError:
+        raise InfrastructureError(f"could not attach to container {container.name}") from None
+    try:
+        reply = await channel.request({"op": "hello"}, 20.0)
+    except BaseException:
+        await channel.aclose()
+        raise
+    if reply.get("error") == "NoExecutor":
+        await channel.aclose()
+        return None
+    raise_for_reply(reply)
+    return channel
+
+
+async def _exec_channel(client: Any, container: Any) -> DockerExecChannel:
+    channel = DockerExecChannel(client.api, container.id)
+    code, _out, _err = await asyncio.to_thread(
+        channel.run_blocking, ["sh", "-c", "command -v timeout"], "root"
+    )
+    channel.has_timeout = code == 0
+    return channel
 
 
 async def prepare_dirs_without_executor(sandbox: DockerSandbox) -> None:
@@ -335,7 +357,3 @@ async def prepare_dirs_without_executor(sandbox: DockerSandbox) -> None:
     owned = [d["path"] for d in writable_dirs(sandbox.spec) if d.get("owned")]
     if owned:
         await sandbox.exec(["chown", user, *owned], user="root")
-
-
-class ExecutorUnavailable(SandboxError):
-    """The image cannot run the executor (no usable python3): plain docker exec is used instead."""

@@ -10,7 +10,7 @@ It runs as root inside the container (with only the capabilities it needs to swi
 and clean up) and runs each command as the requested unprivileged user, in its own session, so
 that a timeout kills the whole process tree, and so that commands cannot signal the executor.
 
-Requests (`op`): hello, exec, read, write, reset. Responses: `{"id", "ok": true, ...}` or
+Requests (`op`): hello, exec, cancel, read, write, reset. Responses: `{"id", "ok": true, ...}` or
 `{"id", "ok": false, "error": <exception class name>, "message": str}`.
 """
 
@@ -29,6 +29,7 @@ VERSION = 1
 CHUNK = 65536
 EOF_GRACE_S = 0.2  # how long to wait for output of background children after the command exits
 FALLBACK_UID = 1000  # "sandbox" in images that have no such user
+RUNNING = {}  # type: dict  # request id -> pid of a running command (for cancel)
 
 
 def send(message):
@@ -215,6 +216,7 @@ async def op_exec(req):
         for fd in (out_w, err_w, in_r):
             if fd is not None:
                 os.close(fd)
+    RUNNING[req.get("id")] = proc.pid
     out, err = Capped(limit), Capped(limit)
     pumps = [asyncio.ensure_future(pump(out_r, out)), asyncio.ensure_future(pump(err_r, err))]
     if in_w is not None:
@@ -226,6 +228,8 @@ async def op_exec(req):
         timed_out = True
         kill_tree(proc.pid)
         await proc.wait()
+    finally:
+        RUNNING.pop(req.get("id"), None)
     # Background children may hold the pipes open: take what they wrote so far, then let go.
     _done, pending = await asyncio.wait(pumps, timeout=EOF_GRACE_S)
     for task in pending:
@@ -318,6 +322,14 @@ async def op_reset(req):
     return {"killed": killed, "processes_left": left, "files_left": leftovers}
 
 
+async def op_cancel(req):
+    """Kill the process tree of a running command (its caller gave up waiting)."""
+    pid = RUNNING.get(req.get("target"))
+    if pid is not None:
+        kill_tree(pid)
+    return {"cancelled": pid is not None}
+
+
 async def op_hello(req):
     return {
         "version": VERSION,
@@ -327,7 +339,14 @@ async def op_hello(req):
     }
 
 
-OPS = {"exec": op_exec, "read": op_read, "write": op_write, "reset": op_reset, "hello": op_hello}
+OPS = {
+    "exec": op_exec,
+    "cancel": op_cancel,
+    "read": op_read,
+    "write": op_write,
+    "reset": op_reset,
+    "hello": op_hello,
+}
 
 
 async def handle(req):

@@ -95,7 +95,7 @@ async def test_tool_calls_logprobs_and_samples(server, provider) -> None:
 async def test_retryable_faults_are_retried_by_the_core(
     server, provider, fault, error_name
 ) -> None:
-    model = Model(f"litellm/{ROUTE}", provider, retry=FAST, timeout=1.0)
+    model = Model(f"litellm/{ROUTE}", provider, retry=FAST, timeout=2.0)
     server.inject(fault)
     log = EpisodeLog()
     out = await model.generate([Message.user("hello")], log=log)

@@ -56,7 +56,7 @@ def config(server: FakeOpenAIServer, tmp_path, **overrides) -> RunConfig:
         run_dir=str(tmp_path),
         progress="none",
         max_retries=4,
-        model_timeout=2.0,
+        model_timeout=3.0,
         max_episodes=3,
     )
     return RunConfig(**{**settings, **overrides})
@@ -69,7 +69,7 @@ async def test_every_episode_is_scored_despite_faults(tmp_path, monkeypatch) -> 
         Fault.status(500),
         Fault.truncated(),
         Fault.malformed(),
-        Fault.slow(4.0),
+        Fault.slow(6.0),
     ]
     plugin = Plugin()
     async with FakeOpenAIServer(add, api_key=KEY) as server:

@@ -214,20 +214,26 @@ async def test_cost_from_the_litellm_price_table(server, provider, monkeypatch) 
         (Fault.slow(5.0), "ModelTimeoutError"),
     ],
 )
+@pytest.mark.parametrize("http", ["aiohttp", "httpx"])
 async def test_retryable_faults_are_retried_by_the_core(
-    server, provider, fault, error_name
+    server, monkeypatch, http, fault, error_name
 ) -> None:
-    model = Model("openai/gpt-4o-mini", provider, retry=FAST, timeout=1.0)
-    server.inject(fault)
-    log = EpisodeLog()
-    out = await model.generate([Message.user("hello")], log=log)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    provider = OpenAIProvider("gpt-4o-mini", base_url=server.base_url, http=http)
+    try:
+        model = Model("openai/gpt-4o-mini", provider, retry=FAST, timeout=2.0)
+        server.inject(fault)
+        log = EpisodeLog()
+        out = await model.generate([Message.user("hello")], log=log)
 
-    assert out.text == "echo: hello"
-    assert len(server.requests) == 2  # one failure, one retry: the SDK itself never retried
-    (retry,) = [e for e in log.events if e["type"] == "retry"]
-    assert retry["error"].startswith(error_name)
-    if fault.retry_after is not None:
-        assert retry["wait_s"] == fault.retry_after
+        assert out.text == "echo: hello"
+        assert len(server.requests) == 2  # one failure, one retry: the SDK itself never retried
+        (retry,) = [e for e in log.events if e["type"] == "retry"]
+        assert retry["error"].startswith(error_name)
+        if fault.retry_after is not None:
+            assert retry["wait_s"] == fault.retry_after
+    finally:
+        await provider.aclose()
 
 
 async def test_unauthorized_is_never_retried(server, provider) -> None:

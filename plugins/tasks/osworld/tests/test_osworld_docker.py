@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agentbench_osworld.data import load_solution
 from agentbench_osworld.task import OSWorldTask
 
 from agentbench.testing import run_episode
@@ -48,7 +47,6 @@ NO_SUDO = (
     "the docker backend keeps no-new-privileges, so sudo cannot work in the desktop sandbox "
     "(SandboxSpec.options no_new_privileges=False is not supported yet)"
 )
-NEEDS_SUDO = {"timezone-utc"}
 
 
 def _sudo_ok(run) -> bool:
@@ -67,40 +65,56 @@ async def _run(sample_id: str, model: Any, **options: Any):
     )
 
 
-@pytest.mark.parametrize("sample_id", BUNDLED_IDS)
-async def test_bundled_task_passes_with_its_scripted_solution(sample_id):
-    run = await _run(sample_id, "oracle")
-    if sample_id in NEEDS_SUDO:
-        _xfail_without_sudo(run)
-    assert run.result.status == "ok", run.result.error
-    assert run.passed, run.explanation
-    artifacts = [e["name"] for e in run.events("artifact")]
-    assert "step_000.png" in artifacts and "final.png" in artifacts
+async def _run_all(model: Any, **options: Any) -> dict[str, Any]:
+    """Every bundled task, three episodes at a time (each in its own container)."""
+    semaphore = asyncio.Semaphore(3)
+
+    async def one(sample_id: str):
+        async with semaphore:
+            return sample_id, await _run(sample_id, model, **options)
+
+    return dict(await asyncio.gather(*(one(i) for i in BUNDLED_IDS)))
+
+
+async def test_bundled_tasks_pass_with_their_scripted_solutions():
+    runs = await _run_all("oracle")
+    if any(not _sudo_ok(run) for run in runs.values()):
+        pytest.xfail(NO_SUDO)
+    failed = {sid: run.explanation for sid, run in runs.items() if not run.passed}
+    assert failed == {}
+    for run in runs.values():
+        artifacts = [e["name"] for e in run.events("artifact")]
+        assert "step_000.png" in artifacts and "final.png" in artifacts
 
 
 async def test_bundled_tasks_fail_with_the_null_model():
-    semaphore = asyncio.Semaphore(3)
-
-    async def null_run(sample_id: str):
-        async with semaphore:
-            return sample_id, await _run(sample_id, "null", max_steps=1)
-
-    runs = await asyncio.gather(*(null_run(i) for i in BUNDLED_IDS))
-    passed = [sid for sid, run in runs if run.passed]
-    assert passed == []
-    errors = {
-        sid: run.result.error
-        for sid, run in runs
-        if run.result.status != "ok" and not (sid in NEEDS_SUDO and not _sudo_ok(run))
-    }
+    runs = await _run_all("null", max_steps=1)
+    assert [sid for sid, run in runs.items() if run.passed] == []
+    errors = {sid: run.result.error for sid, run in runs.items() if run.result.status != "ok"}
     assert errors == {}
 
 
-async def test_the_scripted_model_replays_a_solution_from_a_mapping():
-    solution = load_solution(OSWorldTask().task_file(OSWorldTask().samples()[0]))
-    sample_id = BUNDLED_IDS[0]
-    run = await _run(sample_id, [*solution])  # a plain list: the scripted model
+async def test_computer_13_actions_with_the_accessibility_tree_observation():
+    sample_id = "make-project-folders"
+    steps = [
+        '```json\n{"action_type": "HOTKEY", "keys": ["ctrl", "alt", "t"]}\n```',
+        "```WAIT```",
+        '```json\n{"action_type": "TYPING", "text": "mkdir -p ~/Documents/projects/2023 '
+        '~/Documents/projects/2024"}\n```\n```json\n{"action_type": "PRESS", "key": "enter"}\n```',
+        '{"action_type": "DONE"}',
+    ]
+    run = await _run(
+        sample_id,
+        {sample_id: steps},
+        action_space="computer_13",
+        observation="screenshot_a11y_tree",
+    )
     assert run.passed, run.explanation
+    prompts = [e["input"][0]["last"]["text"] for e in run.events("model")]
+    assert prompts[0].startswith("Task:") and "tag\tname\ttext" in prompts[0]
+    assert any("\nterminal\t" in p for p in prompts[2:]), "the open terminal is in the tree"
+    images = [e["input"][0]["last"].get("images") for e in run.events("model")]
+    assert images == [1] * len(steps)
 
 
 # --- upstream OSWorld `os` tasks, read as they are ------------------------------------------

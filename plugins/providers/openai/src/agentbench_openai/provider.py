@@ -67,9 +67,15 @@ def response_class(sdk: Any) -> Any:
 
 def http_client_class(sdk: Any, choice: str) -> Any:
     """The SDK's async HTTP client class: aiohttp-based where chosen (or, for auto, installed)."""
-    if choice == "httpx" or (choice == "auto" and importlib.util.find_spec("aiohttp") is None):
+    aiohttp_client = getattr(sdk, "DefaultAioHttpClient", None)  # SDKs from mid-2025 on
+    if choice == "aiohttp" and aiohttp_client is None:
+        raise ConfigError(
+            f"this {sdk.__name__} SDK has no aiohttp transport",
+            f"upgrade it: pip install -U {sdk.__name__}",
+        )
+    if choice == "httpx" or aiohttp_client is None or importlib.util.find_spec("aiohttp") is None:
         return sdk.DefaultAsyncHttpxClient
-    return sdk.DefaultAioHttpClient
+    return aiohttp_client
 
 
 class OpenAIProvider(ModelProvider):

@@ -8,12 +8,13 @@ agentbench run osworld --model oracle                               # the script
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from agentbench import EpisodeContext, Sample, SandboxSpec, Score, Task, TaskOptions
 
@@ -52,6 +53,14 @@ class OSWorldOptions(TaskOptions):
     memory_mb: int = 4096
     cpus: float = 2.0
 
+    @field_validator("domains", "assets", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        """`-T domains=os,chrome` and `-T assets=a,b` give comma-separated strings."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
 
 class OSWorldTask(Task):
     """OSWorld-style computer tasks (see the module docstring)."""
@@ -62,8 +71,7 @@ class OSWorldTask(Task):
     @cached_property
     def _tasks(self) -> dict[str, TaskFile]:
         opts = self.options
-        domains = [opts.domains] if isinstance(opts.domains, str) else opts.domains
-        return {t.id: t for t in load_tasks(opts.path, opts.index, domains)}
+        return {t.id: t for t in load_tasks(opts.path, opts.index, opts.domains)}
 
     def samples(self) -> list[Sample]:
         return [
@@ -178,7 +186,10 @@ class OSWorldTask(Task):
         setup_env, eval_env = self._envs(ctx)
         trajectory = ctx.state.get("trajectory")
         eval_env.action_history = list(trajectory.actions) if trajectory is not None else []
-        verdict = await evaluate(task.config["evaluator"], eval_env, setup_env)
+        try:
+            verdict = await evaluate(task.config["evaluator"], eval_env, setup_env)
+        finally:
+            shutil.rmtree(eval_env.cache_dir, ignore_errors=True)
         return Score(
             value=verdict.score,
             passed=verdict.score >= 1.0,
