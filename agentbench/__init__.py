@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "BadRequestError": "agentbench.errors",
     "model_error_from_status": "agentbench.errors",
     "parse_retry_after": "agentbench.errors",
+    "model_error_from_exception": "agentbench.errors",
     # plugin contract
     "hookimpl": "agentbench.hookspecs",
     # types
@@ -65,6 +66,11 @@ _EXPORTS: dict[str, str] = {
     "EpisodeInfo": "agentbench.model",
     "current_episode": "agentbench.model",
     "parse_model_ref": "agentbench.model",
+    # provider helpers
+    "price_table": "agentbench.pricing",
+    "usage_cost": "agentbench.pricing",
+    "sdk_client": "agentbench.sdkclient",
+    "sdk_post_json": "agentbench.sdkclient",
     # sandboxes
     "Sandbox": "agentbench.sandbox",
     "SandboxSpec": "agentbench.sandbox",

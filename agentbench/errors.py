@@ -178,3 +178,66 @@ def model_error_from_status(
     if status == 409 or status >= 500:
         return ServerError(text, status=status, retry_after=retry_after)
     return BadRequestError(text, status=status)
+
+
+#: Modules whose exceptions mean the connection failed while a response body was being read.
+_HTTP_LIBRARIES = {"httpx", "httpx2", "httpcore", "aiohttp"}
+
+
+def model_error_from_exception(
+    exc: BaseException, sdk: object = None, *, key_env: str | None = None
+) -> ModelError | None:
+    """The `ModelError` for an exception a provider's HTTP call raised, or None when none fits.
+
+    An exception with an HTTP `status_code` of 400 or more maps through `model_error_from_status`
+    (with the `Retry-After` of its `response`); timeouts, failed or cut connections and truncated
+    or garbled bodies (a `ValueError` from JSON decoding, an httpx/aiohttp error) map to
+    `ModelTimeoutError` and `ModelConnectionError`.
+
+    Args:
+        exc: What the SDK or HTTP library raised.
+        sdk: The SDK module of an OpenAI-style client (`openai`, `anthropic`: the same generated
+            code), whose `APITimeoutError`, `APIConnectionError` and `APIResponseValidationError`
+            are recognised; None for a provider without one.
+        key_env: The environment variable of the API key, named in authentication errors.
+    """
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and status >= 400:
+        response = getattr(exc, "response", None)
+        retry_after = parse_retry_after(getattr(response, "headers", None))
+        message = getattr(exc, "message", None) or str(exc)
+        return model_error_from_status(status, message, retry_after=retry_after, key_env=key_env)
+    if isinstance(exc, getattr(sdk, "APITimeoutError", ())) and _really_timed_out(exc):
+        return ModelTimeoutError(f"request timed out: {exc}")
+    if isinstance(exc, getattr(sdk, "APIConnectionError", ())):
+        cause = _root_cause(exc)
+        return ModelConnectionError(f"connection failed or cut ({type(cause).__name__}: {cause})")
+    if type(exc).__module__.partition(".")[0] in _HTTP_LIBRARIES:  # raised while reading the body
+        if "Timeout" in type(exc).__name__:
+            return ModelTimeoutError(f"request timed out: {type(exc).__name__}")
+        return ModelConnectionError(f"connection failed or cut ({type(exc).__name__}: {exc})")
+    if isinstance(exc, (getattr(sdk, "APIResponseValidationError", ()), ValueError)):
+        # The SDKs raise json's ValueError on a truncated or garbled 200 body.
+        return ModelConnectionError(f"malformed response: {type(exc).__name__}: {exc}")
+    return None
+
+
+def _really_timed_out(exc: BaseException) -> bool:
+    """False for a dropped connection that an SDK's aiohttp transport reports as a timeout.
+
+    That transport maps every aiohttp connection error to a connect timeout; the aiohttp error
+    underneath says which it was.
+    """
+    inner: BaseException | None = exc
+    while inner is not None:
+        if type(inner).__module__.startswith("aiohttp"):
+            return "Timeout" in type(inner).__name__
+        inner = inner.__cause__ or inner.__context__
+    return True
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception of a chain (what the HTTP library or socket reported)."""
+    while (inner := exc.__cause__ or exc.__context__) is not None:
+        exc = inner
+    return exc

@@ -15,7 +15,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from agentbench.errors import ModelError, ModelTimeoutError
 from agentbench.types import GenerateConfig, Message, ModelOutput, Sample, ToolSpec, Usage
@@ -66,7 +66,7 @@ class ModelProvider:
 
     Subclasses implement `generate`. Raise `RateLimitError`, `ServerError`, `ModelTimeoutError`,
     `ModelConnectionError` for what a retry may fix and `AuthenticationError` / `BadRequestError`
-    for what it cannot.
+    for what it cannot. `async with provider:` closes it (`aclose`) at the end of the block.
     """
 
     name: ClassVar[str] = ""
@@ -87,6 +87,12 @@ class ModelProvider:
 
     async def aclose(self) -> None:
         """Close connections (called once at the end of a run)."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 class ResponseCache(Protocol):

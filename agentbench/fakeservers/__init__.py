@@ -20,6 +20,18 @@ A server runs in the caller's event loop (`async with`), in a thread (`with serv
 or in its own process: `python -m agentbench.fakeservers openai --latency 1` prints its base URL.
 `latency` (with optional `jitter`) delays every answer, as a model's thinking would.
 The asyncio server keeps thousands of connections open at once (for concurrency benchmarks).
+
+Checks a provider plugin's tests can share (each raises AssertionError with what went wrong):
+
+    @pytest.mark.parametrize(("fault", "error"), RETRYABLE_FAULTS)
+    async def test_faults_are_retried_by_the_core(server, provider, fault, error):
+        model = Model("my/model", provider, retry=RetryPolicy(initial_s=0.01), timeout=2.0)
+        await assert_fault_retried(model, server, fault, error)   # mapped to `error`, retried once
+
+`assert_not_retried` (a 401, a refused request: one request, no retry), `assert_concurrent_calls`
+(the HTTP pool fits `max_connections`), and whole runs through the runner: `run_sums` runs a small
+task (`SumsTask`, answered right by the responder `answer_sums`) with your model on the server,
+`assert_run_survives` injects `RUN_FAULTS` into such a run and `assert_run_stops` an unretried one.
 """
 
 from __future__ import annotations
@@ -29,9 +41,24 @@ import asyncio
 import contextlib
 
 from agentbench.fakeservers._base import BadRequest, FakeServer, Fault, RecordedRequest, Responder
+from agentbench.fakeservers._checks import (
+    RETRYABLE_FAULTS,
+    RUN_FAULTS,
+    SumsRun,
+    SumsTask,
+    answer_sums,
+    assert_concurrent_calls,
+    assert_fault_retried,
+    assert_not_retried,
+    assert_run_stops,
+    assert_run_survives,
+    run_sums,
+)
 from agentbench.fakeservers._protocols import FakeAnthropicServer, FakeOpenAIServer
 
 __all__ = [
+    "RETRYABLE_FAULTS",
+    "RUN_FAULTS",
     "SERVERS",
     "BadRequest",
     "FakeAnthropicServer",
@@ -40,7 +67,16 @@ __all__ = [
     "Fault",
     "RecordedRequest",
     "Responder",
+    "SumsRun",
+    "SumsTask",
+    "answer_sums",
+    "assert_concurrent_calls",
+    "assert_fault_retried",
+    "assert_not_retried",
+    "assert_run_stops",
+    "assert_run_survives",
     "main",
+    "run_sums",
 ]
 
 SERVERS: dict[str, type[FakeServer]] = {

@@ -82,6 +82,9 @@ class DockerBackend(SandboxBackend):
         if sandbox is None:
             sandbox = await self._start(spec, label)
         self._live[sandbox.id] = sandbox
+        if self._closing:  # aclose() ran while the container was starting
+            await self._discard(sandbox)
+            raise InfrastructureError("the docker backend is closing")
         try:
             await sandbox.prepare(spec)
         except BaseException:

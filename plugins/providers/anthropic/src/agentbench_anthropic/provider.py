@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import importlib.util
 import os
 from typing import Any, Literal
 
@@ -20,9 +19,10 @@ from agentbench import (
     ToolSpec,
     Usage,
     parse_options,
+    sdk_client,
+    sdk_post_json,
+    usage_cost,
 )
-from agentbench_anthropic.cost import cost_of
-from agentbench_anthropic.errors import map_error
 from agentbench_anthropic.wire import (
     parse_choice,
     parse_usage,
@@ -52,25 +52,6 @@ class AnthropicOptions(BaseModel):
         description="HTTP transport: auto (aiohttp if installed), aiohttp or httpx",
     )
     max_tokens: int = Field(4096, ge=1, description="max_tokens when the generate config sets none")
-
-
-def response_class(sdk: Any) -> Any:
-    """The HTTP response class of the SDK's HTTP library (httpx or httpx2, by SDK version)."""
-    library = type(sdk.DEFAULT_CONNECTION_LIMITS).__module__.partition(".")[0]
-    return importlib.import_module(library).Response
-
-
-def http_client_class(sdk: Any, choice: str) -> Any:
-    """The SDK's async HTTP client class: aiohttp-based where chosen (or, for auto, installed)."""
-    aiohttp_client = getattr(sdk, "DefaultAioHttpClient", None)  # SDKs from mid-2025 on
-    if choice == "aiohttp" and aiohttp_client is None:
-        raise ConfigError(
-            f"this {sdk.__name__} SDK has no aiohttp transport",
-            f"upgrade it: pip install -U {sdk.__name__}",
-        )
-    if choice == "httpx" or aiohttp_client is None or importlib.util.find_spec("aiohttp") is None:
-        return sdk.DefaultAsyncHttpxClient
-    return aiohttp_client
 
 
 class AnthropicProvider(ModelProvider):
@@ -111,14 +92,13 @@ class AnthropicProvider(ModelProvider):
         """The `AsyncAnthropic` client, made on first use; its pool fits the connection limit."""
         if self._client is None:
             size = self.settings.max_connections or self.connection_limit or DEFAULT_CONNECTIONS
-            limits = type(self.sdk.DEFAULT_CONNECTION_LIMITS)(
-                max_connections=size, max_keepalive_connections=size
-            )
-            self._client = self.sdk.AsyncAnthropic(
+            self._client = sdk_client(
+                self.sdk,
+                "AsyncAnthropic",
                 api_key=self.api_key,
                 base_url=self.base_url,
-                max_retries=0,
-                http_client=http_client_class(self.sdk, self.settings.http)(limits=limits),
+                connections=size,
+                http=self.settings.http,
             )
         return self._client
 
@@ -132,7 +112,7 @@ class AnthropicProvider(ModelProvider):
         for response in responses:
             one, one_written = parse_usage(response)
             usage, written = usage + one, written + one_written
-        usage.cost = cost_of(self.model_name, usage, "anthropic", cache_write_tokens=written)
+        usage.cost = usage_cost(self.model_name, usage, "anthropic", cache_write_tokens=written)
         first = responses[0]
         return ModelOutput(
             model=first.get("model") or self.model_name,
@@ -168,21 +148,14 @@ class AnthropicProvider(ModelProvider):
             raise
 
     async def _create(self, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        try:
-            # The SDK's documented raw-request path: its auth, headers and errors, without the
-            # typed-params transform and the response models (most of its CPU per call).
-            response = await self.client().post(
-                "/v1/messages",
-                body=body,
-                cast_to=response_class(self.sdk),
-                options={"timeout": timeout},
-            )
-            data: dict[str, Any] = response.json()
-        except Exception as exc:
-            mapped = map_error(exc, self.sdk, self.key_env)
-            if mapped is None:
-                raise
-            raise mapped from exc
+        data: dict[str, Any] = await sdk_post_json(
+            self.client(),
+            self.sdk,
+            "/v1/messages",
+            body,
+            options={"timeout": timeout},
+            key_env=self.key_env,
+        )
         return data
 
     async def aclose(self) -> None:

@@ -6,7 +6,6 @@ import json
 import os
 from typing import Any
 
-from agentbench_openai.errors import map_error
 from agentbench_openai.wire import (
     parse_choices,
     parse_usage,
@@ -25,6 +24,7 @@ from agentbench import (
     ModelOutput,
     ModelProvider,
     ToolSpec,
+    model_error_from_exception,
     parse_options,
 )
 
@@ -121,7 +121,9 @@ class LiteLLMProvider(ModelProvider):
         except Exception as exc:
             import openai
 
-            mapped = connection_error_inside(exc, openai) or map_error(exc, openai, self.key_env)
+            mapped = connection_error_inside(exc, openai) or model_error_from_exception(
+                exc, openai, key_env=self.key_env
+            )
             if mapped is None:
                 raise
             raise mapped from exc

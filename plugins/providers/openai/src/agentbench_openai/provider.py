@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 from typing import Any, Literal
 
@@ -18,9 +17,10 @@ from agentbench import (
     ModelProvider,
     ToolSpec,
     parse_options,
+    sdk_client,
+    sdk_post_json,
+    usage_cost,
 )
-from agentbench_openai.cost import cost_of
-from agentbench_openai.errors import map_error
 from agentbench_openai.wire import (
     parse_choices,
     parse_usage,
@@ -59,25 +59,6 @@ def missing_key_error(env: str, prefix: str) -> AuthenticationError:
     )
 
 
-def response_class(sdk: Any) -> Any:
-    """The HTTP response class of the SDK's HTTP library (httpx or httpx2, by SDK version)."""
-    library = type(sdk.DEFAULT_CONNECTION_LIMITS).__module__.partition(".")[0]
-    return importlib.import_module(library).Response
-
-
-def http_client_class(sdk: Any, choice: str) -> Any:
-    """The SDK's async HTTP client class: aiohttp-based where chosen (or, for auto, installed)."""
-    aiohttp_client = getattr(sdk, "DefaultAioHttpClient", None)  # SDKs from mid-2025 on
-    if choice == "aiohttp" and aiohttp_client is None:
-        raise ConfigError(
-            f"this {sdk.__name__} SDK has no aiohttp transport",
-            f"upgrade it: pip install -U {sdk.__name__}",
-        )
-    if choice == "httpx" or aiohttp_client is None or importlib.util.find_spec("aiohttp") is None:
-        return sdk.DefaultAsyncHttpxClient
-    return aiohttp_client
-
-
 class OpenAIProvider(ModelProvider):
     """Chat Completions through the official `openai` SDK (imported when the model is made).
 
@@ -110,15 +91,13 @@ class OpenAIProvider(ModelProvider):
         """The `AsyncOpenAI` client, made on first use; its pool fits the connection limit."""
         if self._client is None:
             size = self.settings.max_connections or self.connection_limit or DEFAULT_CONNECTIONS
-            # The SDK's Limits class (httpx or httpx2, depending on the SDK version).
-            limits = type(self.sdk.DEFAULT_CONNECTION_LIMITS)(
-                max_connections=size, max_keepalive_connections=size
-            )
-            self._client = self.sdk.AsyncOpenAI(
+            self._client = sdk_client(
+                self.sdk,
+                "AsyncOpenAI",
                 api_key=self.api_key,
                 base_url=self.base_url,
-                max_retries=0,
-                http_client=http_client_class(self.sdk, self.settings.http)(limits=limits),
+                connections=size,
+                http=self.settings.http,
             )
         return self._client
 
@@ -126,23 +105,14 @@ class OpenAIProvider(ModelProvider):
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
     ) -> ModelOutput:
         """One Chat Completions call."""
-        client = self.client()
-        options = {"timeout": config.timeout} if config.timeout else {}
-        try:
-            # The SDK's documented raw-request path: its auth, headers and errors, without the
-            # typed-params transform and the response models (most of its CPU per call).
-            response = await client.post(
-                "/chat/completions",
-                body=self.request(messages, tools, config),
-                cast_to=response_class(self.sdk),
-                options=options,
-            )
-            data = response.json()
-        except Exception as exc:
-            mapped = map_error(exc, self.sdk, self.key_env)
-            if mapped is None:
-                raise
-            raise mapped from exc
+        data = await sdk_post_json(
+            self.client(),
+            self.sdk,
+            "/chat/completions",
+            self.request(messages, tools, config),
+            options={"timeout": config.timeout} if config.timeout else {},
+            key_env=self.key_env,
+        )
         return self.parse(data)
 
     def request(
@@ -162,7 +132,7 @@ class OpenAIProvider(ModelProvider):
     def parse(self, data: dict[str, Any]) -> ModelOutput:
         """A `ModelOutput` from a response body."""
         usage = parse_usage(data)
-        usage.cost = cost_of(self.model_name, usage, "openai")
+        usage.cost = usage_cost(self.model_name, usage, "openai")
         return ModelOutput(
             model=data.get("model") or self.model_name,
             choices=parse_choices(data),

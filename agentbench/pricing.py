@@ -1,7 +1,8 @@
-"""Prices from LiteLLM's table, read only when LiteLLM is installed (it is not a dependency).
+"""Model prices from LiteLLM's table, for providers to fill in `Usage.cost`.
 
-The table ships inside the litellm package as JSON; it is read without importing litellm (whose
-import takes seconds) and cached for the process.
+The table ships inside the litellm package as JSON. It is read without importing litellm (whose
+import takes seconds), only when litellm is installed (agentbench does not depend on it), and
+cached for the process.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agentbench import Usage
+from agentbench.types import Usage
 
 TABLE_FILE = "model_prices_and_context_window_backup.json"
 
 
 @functools.cache
 def price_table() -> dict[str, Any]:
-    """LiteLLM's model price table, or {} when litellm is not installed."""
+    """LiteLLM's model price table (model name -> rates per token), or {} without litellm."""
     spec = importlib.util.find_spec("litellm")
     if spec is None or not spec.submodule_search_locations:
         return {}
@@ -33,10 +34,19 @@ def price_table() -> dict[str, Any]:
     return {}
 
 
-def cost_of(model: str, usage: Usage, provider: str, cache_write_tokens: int = 0) -> float | None:
+def usage_cost(
+    model: str, usage: Usage, provider: str, cache_write_tokens: int = 0
+) -> float | None:
     """USD cost of `usage` for `model`, or None when the table does not price it.
 
     `usage.input_tokens` includes the cached and cache-write tokens, priced at their own rates.
+
+    Args:
+        model: The model name as the provider's API knows it, e.g. `gpt-4o-mini`.
+        usage: The tokens of one call (or several summed).
+        provider: LiteLLM's name of the provider (`openai`, `anthropic`, ...), tried as a prefix
+            (`anthropic/<model>`) when the bare name is not in the table.
+        cache_write_tokens: Input tokens written to the prompt cache (Anthropic bills them apart).
     """
     table = price_table()
     entry = table.get(model) or table.get(f"{provider}/{model}")
