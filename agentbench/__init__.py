@@ -69,6 +69,8 @@ _EXPORTS: dict[str, str] = {
     # provider helpers
     "price_table": "agentbench.pricing",
     "usage_cost": "agentbench.pricing",
+    "SdkOptions": "agentbench.sdkclient",
+    "SdkProvider": "agentbench.sdkclient",
     "sdk_client": "agentbench.sdkclient",
     "sdk_post_json": "agentbench.sdkclient",
     # sandboxes

@@ -58,26 +58,13 @@ async def run_async(
     return await runner.run()
 
 
-def run(
-    config: RunConfig | str,
-    *,
-    registry: Registry | None = None,
-    plugins: list[Any] | None = None,
-    progress: Progress | None = None,
-    **overrides: Any,
-) -> RunSummary:
+def run(config: RunConfig | str, **kwargs: Any) -> RunSummary:
     """Blocking `run_async` for scripts and notebooks without a running event loop.
 
-    Args:
-        config: A RunConfig, or a task name with the other fields as keyword arguments.
-        registry: Already-loaded plugins to use instead of loading the installed ones.
-        plugins: Extra plugin objects registered next to the installed ones.
-        progress: A live display; none by default.
-        **overrides: RunConfig fields.
+    Takes the same arguments as `run_async`: a RunConfig or a task name, then `registry`,
+    `plugins`, `progress` and RunConfig fields as keyword arguments.
     """
-    return asyncio.run(
-        run_async(config, registry=registry, plugins=plugins, progress=progress, **overrides)
-    )
+    return asyncio.run(run_async(config, **kwargs))
 
 
 def load_summary(ref: str | Path, runs_root: str | Path = "runs") -> RunSummary:

@@ -1,4 +1,4 @@
-"""Errors a user can cause. Each carries a one-line fix that the CLI prints instead of a traceback."""
+"""Errors a user can cause. Each carries a one-line fix the CLI prints instead of a traceback."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ class UnknownNameError(ConfigError):
     def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
         known = sorted(known)
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known) or 'none'}"
+        hint = (
+            f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known) or 'none'}"
+        )
         super().__init__(
             f"unknown {kind} {name!r}; {hint}",
             f"run `agentbench list {kind}s` to see what is installed",
@@ -75,7 +77,9 @@ class ModelError(Exception):
 
     retryable = False
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ):
         super().__init__(message)
         self.status, self.retry_after = status, retry_after
 

@@ -1,17 +1,143 @@
-"""Helpers for provider plugins built on an OpenAI-style SDK (`openai`, `anthropic`, ...).
+"""A base for provider plugins built on an OpenAI-style SDK (`openai`, `anthropic`, ...).
 
 Those SDKs share their generated client code: the same HTTP client classes (httpx-based, and an
 aiohttp-based one since mid-2025), the same raw-request path and the same exceptions. The helpers
 take the imported SDK module, so the core never imports an SDK itself.
+
+    class AcmeProvider(SdkProvider):   # `acme/<model>` through the `acme` SDK
+        name = "acme"
+        sdk_module, client_class = "acme", "AsyncAcme"
+        base_url_env, example_model = "ACME_BASE_URL", "acme-large"
+        Options = AcmeOptions   # an SdkOptions with api_key_env defaulting to "ACME_API_KEY"
+
+        async def generate(self, messages, tools, config):
+            data = await self.post_json("/v1/complete", self.request(messages, tools, config))
+            ...
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Any
+import os
+from typing import Any, ClassVar, Literal
 
-from agentbench.errors import ConfigError, model_error_from_exception
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentbench.errors import AuthenticationError, ConfigError, model_error_from_exception
+from agentbench.model import ModelProvider
+from agentbench.task import parse_options
+
+
+class SdkOptions(BaseModel):
+    """The options every `SdkProvider` takes (`-M key=value`); subclass it to add more.
+
+    Override `api_key_env` with the provider's variable as its default.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(None, description="API root; default from the environment or SDK")
+    api_key_env: str = Field(description="environment variable holding the key")
+    max_connections: int | None = Field(None, ge=1, description="HTTP connection pool size")
+    http: Literal["auto", "aiohttp", "httpx"] = Field(
+        "auto",
+        description="HTTP transport: auto (aiohttp if installed), aiohttp or httpx",
+    )
+
+
+class SdkProvider(ModelProvider):
+    """Base of providers that call an API through an OpenAI-style SDK.
+
+    It checks the options and the API key when the model is made, imports the SDK then (so that
+    its import time does not eat into the first call's timeout, while plugin registration alone
+    still does not import it), makes the client on first use with a connection pool as large as
+    the connection limit and the SDK's own retries off (the core's `Model` retries), and closes
+    it. Subclasses set the class attributes and implement `generate` with `post_json`.
+
+    Attributes:
+        settings: The parsed options (an instance of `Options`).
+        key_env: The environment variable of the API key.
+        api_key: Its value.
+        base_url: The API root (None: the SDK's default).
+        sdk: The imported SDK module.
+    """
+
+    #: The SDK's module, e.g. `openai`.
+    sdk_module: ClassVar[str] = ""
+    #: The name of its async client class, e.g. `AsyncOpenAI`.
+    client_class: ClassVar[str] = ""
+    #: The variable that overrides the SDK's API root, e.g. `OPENAI_BASE_URL`.
+    base_url_env: ClassVar[str] = ""
+    #: A model name for the error that asks for one.
+    example_model: ClassVar[str] = "<model>"
+    #: Said after "export KEY=<your key>" when the key is missing.
+    key_hint: ClassVar[str] = ""
+    #: The options class.
+    Options: ClassVar[type[SdkOptions]] = SdkOptions
+    #: HTTP connections when neither -M max_connections nor the wrapping Model says.
+    default_connections: ClassVar[int] = 100
+
+    def __init__(self, model_name: str = "", **options: Any) -> None:
+        super().__init__(model_name, **options)
+        self.settings: Any = parse_options(self.Options, options, f"{self.name} model option")
+        if not model_name:
+            raise ConfigError(
+                f"no model name after '{self.name}/'",
+                f"write it as {self.name}/<model>, e.g. {self.name}/{self.example_model}",
+            )
+        self.key_env: str = self.settings.api_key_env
+        self.api_key = os.environ.get(self.key_env)
+        if not self.api_key:
+            hint = f" ({self.key_hint})" if self.key_hint else ""
+            raise AuthenticationError(
+                f"{self.key_env} is not set (needed by {self.name}/ models)",
+                f"export {self.key_env}=<your key>{hint}",
+            )
+        self.base_url = self.settings.base_url or os.environ.get(self.base_url_env) or None
+        self.sdk = importlib.import_module(self.sdk_module)
+        self._client: Any = None
+
+    def client(self) -> Any:
+        """The SDK client, made on first use; its pool fits the connection limit."""
+        if self._client is None:
+            size = (
+                self.settings.max_connections or self.connection_limit or self.default_connections
+            )
+            self._client = sdk_client(
+                self.sdk,
+                self.client_class,
+                api_key=self.api_key,
+                base_url=self.base_url,
+                connections=size,
+                http=self.settings.http,
+            )
+        return self._client
+
+    async def post_json(
+        self, path: str, body: dict[str, Any], *, timeout: float | None = None
+    ) -> Any:
+        """POST `body` to `path` (see `sdk_post_json`); the decoded JSON answer.
+
+        Args:
+            path: The endpoint, e.g. `/chat/completions`.
+            body: The JSON request body.
+            timeout: Seconds for the request (None: the SDK's default).
+        """
+        return await sdk_post_json(
+            self.client(),
+            self.sdk,
+            path,
+            body,
+            options={"timeout": timeout} if timeout else {},
+            key_env=self.key_env,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
 
 def sdk_client(

@@ -11,11 +11,12 @@ import json
 import sys
 from typing import IO, Any
 
-from agentbench._runner.episode import EpisodeEnv, EpisodeRecord, run_episode
+from agentbench._runner.episode import EpisodeRecord, run_episode
 from agentbench._runner.scheduler import (
     LazyBackend,
     build_model,
     build_task,
+    episode_env,
     make_run_id,
     select_samples,
 )
@@ -125,18 +126,7 @@ async def debug_episode(
     run_dir = _run_dir(config, run_id)
     model = build_model(registry, config)
     backend = LazyBackend(registry, config.sandbox, run_id, config.sandbox_options)
-    env = EpisodeEnv(
-        run_id=run_id,
-        task_name=config.task,
-        task=task,
-        model=model,
-        backend=backend,
-        limits=config.limits,
-        seed=config.seed,
-        generate_config=config.generate,
-        infra_retries=config.infra_retries,
-        run_dir=run_dir,
-    )
+    env = episode_env(config, run_id, task, model, backend, run_dir)
     print(
         f"debug {config.task} sample {sample.id} epoch {epoch} with {config.model} (run {run_id})",
         file=out,

@@ -156,6 +156,24 @@ def build_model(registry: Registry, config: RunConfig, cache: Any = None) -> Mod
     )
 
 
+def episode_env(
+    config: RunConfig, run_id: str, task: Task, model: Model, backend: LazyBackend, run_dir: Path
+) -> EpisodeEnv:
+    """What every episode of a run (or a debugged one) shares, as `config` sets it."""
+    return EpisodeEnv(
+        run_id=run_id,
+        task_name=config.task,
+        task=task,
+        model=model,
+        backend=backend,
+        limits=config.limits,
+        seed=config.seed,
+        generate_config=config.generate,
+        infra_retries=config.infra_retries,
+        run_dir=run_dir,
+    )
+
+
 def default_sandbox(registry: Registry) -> str:
     """`docker` when it is installed and its engine answers, else `local`."""
     if "docker" in registry.sandboxes and registry.sandbox("docker").available():
@@ -341,18 +359,7 @@ class Runner:
         )
         expected = len(samples) * config.epochs
         self.info = RunInfo(run_id, config, run_dir, expected=expected, todo=len(todo))
-        env = EpisodeEnv(
-            run_id=run_id,
-            task_name=config.task,
-            task=task,
-            model=model,
-            backend=backend,
-            limits=config.limits,
-            seed=config.seed,
-            generate_config=config.generate,
-            infra_retries=config.infra_retries,
-            run_dir=run_dir,
-        )
+        env = episode_env(config, run_id, task, model, backend, run_dir)
         pm = registry.manager
         await call_observers(pm, "on_run_start", run=self.info)
         self.progress.start(self.info)

@@ -103,7 +103,8 @@ async def assert_not_retried(
     except error as exc:
         raised = exc
     else:
-        raise AssertionError(f"no {error.__name__} raised")
+        sent = len(server.requests) - before
+        raise AssertionError(f"no {error.__name__} raised ({sent} requests)")
     sent = len(server.requests) - before
     _require(sent == 1, f"{sent} requests for an error that must not be retried (want 1)")
     _require(not _retries(log), f"retried: {_retries(log)}")

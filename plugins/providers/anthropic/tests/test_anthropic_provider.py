@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
-from agentbench_anthropic.cost import price_table
 from agentbench_anthropic.provider import AnthropicProvider
 
 from agentbench import (
     AuthenticationError,
     BadRequestError,
     ConfigError,
-    EpisodeLog,
     GenerateConfig,
     ImagePart,
     Message,
@@ -25,8 +20,16 @@ from agentbench import (
     TextPart,
     ToolCall,
     ToolSpec,
+    price_table,
 )
-from agentbench.fakeservers import FakeAnthropicServer, Fault
+from agentbench.fakeservers import (
+    RETRYABLE_FAULTS,
+    FakeAnthropicServer,
+    Fault,
+    assert_concurrent_calls,
+    assert_fault_retried,
+    assert_not_retried,
+)
 
 KEY = "sk-ant-test"
 MODEL = "claude-haiku-4-5"
@@ -51,9 +54,8 @@ async def server():
 @pytest.fixture
 async def provider(server, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    made = AnthropicProvider(MODEL, base_url=server.base_url)
-    yield made
-    await made.aclose()
+    async with AnthropicProvider(MODEL, base_url=server.base_url) as made:
+        yield made
 
 
 async def test_system_prompt_text_and_image(server, provider) -> None:
@@ -164,37 +166,16 @@ async def test_cost_from_the_litellm_price_table(provider) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fault", "error_name"),
-    [
-        (Fault.status(529), "RateLimitError"),
-        (Fault.status(429, retry_after=0.2), "RateLimitError"),
-        (Fault.status(500), "ServerError"),
-        (Fault.truncated(), "ModelConnectionError"),
-        (Fault.malformed(), "ModelConnectionError"),
-        (Fault.disconnect(), "ModelConnectionError"),
-        (Fault.slow(5.0), "ModelTimeoutError"),
-    ],
+    ("fault", "error_name"), [(Fault.status(529), "RateLimitError"), *RETRYABLE_FAULTS]
 )
 @pytest.mark.parametrize("http", ["aiohttp", "httpx"])
 async def test_retryable_faults_are_retried_by_the_core(
     server, monkeypatch, http, fault, error_name
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    provider = AnthropicProvider(MODEL, base_url=server.base_url, http=http)
-    try:
+    async with AnthropicProvider(MODEL, base_url=server.base_url, http=http) as provider:
         model = Model(f"anthropic/{MODEL}", provider, retry=FAST, timeout=2.0)
-        server.inject(fault)
-        log = EpisodeLog()
-        out = await model.generate([Message.user("hello")], log=log)
-
-        assert out.text == "echo: hello"
-        assert len(server.requests) == 2  # the SDK's own retries are off
-        (retry,) = [e for e in log.events if e["type"] == "retry"]
-        assert retry["error"].startswith(error_name)
-        if fault.retry_after is not None:
-            assert retry["wait_s"] == fault.retry_after
-    finally:
-        await provider.aclose()
+        await assert_fault_retried(model, server, fault, error_name)
 
 
 async def test_overloaded_is_a_rate_limit(server, provider) -> None:
@@ -205,21 +186,15 @@ async def test_overloaded_is_a_rate_limit(server, provider) -> None:
 
 async def test_unauthorized_is_never_retried(server, provider) -> None:
     model = Model(f"anthropic/{MODEL}", provider, retry=FAST)
-    server.inject(Fault.status(401))
-    log = EpisodeLog()
-    with pytest.raises(AuthenticationError) as info:
-        await model.generate([Message.user("hello")], log=log)
-    assert len(server.requests) == 1
-    assert not [e for e in log.events if e["type"] == "retry"]
-    assert "ANTHROPIC_API_KEY" in info.value.fix
+    error = await assert_not_retried(model, server, AuthenticationError, fault=Fault.status(401))
+    assert "ANTHROPIC_API_KEY" in error.fix
 
 
 async def test_a_request_the_api_refuses_is_not_retried(server, provider) -> None:
     model = Model(f"anthropic/{MODEL}", provider, retry=FAST)
     orphan = [Message.user("hi"), Message.tool("toolu_nowhere", "result")]
-    with pytest.raises(BadRequestError, match="400"):
-        await model.generate(orphan)
-    assert len(server.requests) == 1
+    error = await assert_not_retried(model, server, BadRequestError, messages=orphan)
+    assert "400" in str(error)
 
 
 def test_missing_key_names_the_variable(monkeypatch) -> None:
@@ -239,21 +214,12 @@ def test_options_are_checked(monkeypatch) -> None:
 async def test_base_url_from_the_environment(server, monkeypatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-    provider = AnthropicProvider(MODEL)
-    try:
-        assert (
-            await provider.generate([Message.user("hi")], None, GenerateConfig())
-        ).text == "echo: hi"
-    finally:
-        await provider.aclose()
+    async with AnthropicProvider(MODEL) as provider:
+        out = await provider.generate([Message.user("hi")], None, GenerateConfig())
+    assert out.text == "echo: hi"
 
 
 async def test_connection_pool_is_as_large_as_the_connection_limit(server, provider) -> None:
-    server.latency = 0.5
-    model = Model(f"anthropic/{MODEL}", provider, max_connections=150)
-    start = time.monotonic()
-    outs = await asyncio.gather(*(model.generate([Message.user(f"n{i}")]) for i in range(150)))
-    elapsed = time.monotonic() - start
-    assert [o.text for o in outs] == [f"echo: n{i}" for i in range(150)]
-    assert server.peak_connections == 150
-    assert elapsed < 2 * server.latency + 1.5, elapsed
+    await assert_concurrent_calls(
+        Model(f"anthropic/{MODEL}", provider, max_connections=150), server
+    )

@@ -8,7 +8,6 @@ from agentbench_litellm.provider import LiteLLMProvider
 from agentbench import (
     AuthenticationError,
     ConfigError,
-    EpisodeLog,
     GenerateConfig,
     Message,
     Model,
@@ -18,7 +17,13 @@ from agentbench import (
     ToolCall,
     ToolSpec,
 )
-from agentbench.fakeservers import FakeOpenAIServer, Fault
+from agentbench.fakeservers import (
+    RETRYABLE_FAULTS,
+    FakeOpenAIServer,
+    Fault,
+    assert_fault_retried,
+    assert_not_retried,
+)
 
 KEY = "sk-test"
 ROUTE = "openai/gpt-4o-mini"
@@ -38,9 +43,8 @@ async def server():
 @pytest.fixture
 async def provider(server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    made = LiteLLMProvider(ROUTE, base_url=server.base_url)
-    yield made
-    await made.aclose()
+    async with LiteLLMProvider(ROUTE, base_url=server.base_url) as made:
+        yield made
 
 
 async def test_text_usage_and_cost(server, provider) -> None:
@@ -81,41 +85,18 @@ async def test_tool_calls_logprobs_and_samples(server, provider) -> None:
     assert all(len(t.top) == 2 for t in tokens)
 
 
-@pytest.mark.parametrize(
-    ("fault", "error_name"),
-    [
-        (Fault.status(429, retry_after=0.2), "RateLimitError"),
-        (Fault.status(500), "ServerError"),
-        (Fault.truncated(), "ModelConnectionError"),
-        (Fault.malformed(), "ModelConnectionError"),
-        (Fault.disconnect(), "ModelConnectionError"),
-        (Fault.slow(5.0), "ModelTimeoutError"),
-    ],
-)
+@pytest.mark.parametrize(("fault", "error_name"), RETRYABLE_FAULTS)
 async def test_retryable_faults_are_retried_by_the_core(
     server, provider, fault, error_name
 ) -> None:
+    # LiteLLM's and the SDK's own retries are off: one request per attempt.
     model = Model(f"litellm/{ROUTE}", provider, retry=FAST, timeout=2.0)
-    server.inject(fault)
-    log = EpisodeLog()
-    out = await model.generate([Message.user("hello")], log=log)
-
-    assert out.text == "echo: hello"
-    assert len(server.requests) == 2  # LiteLLM's and the SDK's own retries are off
-    (retry,) = [e for e in log.events if e["type"] == "retry"]
-    assert retry["error"].startswith(error_name)
-    if fault.retry_after is not None:
-        assert retry["wait_s"] == fault.retry_after
+    await assert_fault_retried(model, server, fault, error_name)
 
 
 async def test_unauthorized_is_never_retried(server, provider) -> None:
     model = Model(f"litellm/{ROUTE}", provider, retry=FAST)
-    server.inject(Fault.status(401))
-    log = EpisodeLog()
-    with pytest.raises(AuthenticationError):
-        await model.generate([Message.user("hello")], log=log)
-    assert len(server.requests) == 1
-    assert not [e for e in log.events if e["type"] == "retry"]
+    await assert_not_retried(model, server, AuthenticationError, fault=Fault.status(401))
 
 
 def test_missing_key_names_the_variable(monkeypatch) -> None:

@@ -25,5 +25,7 @@ async def test_every_episode_is_scored_despite_faults(tmp_path, monkeypatch) -> 
 async def test_a_401_stops_the_run_without_a_retry(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     async with FakeOpenAIServer(answer_sums, api_key=KEY) as server:
-        error = await assert_run_stops(server, MODEL, tmp_path, Fault.status(401), AuthenticationError)
+        error = await assert_run_stops(
+            server, MODEL, tmp_path, Fault.status(401), AuthenticationError
+        )
     assert "401" in str(error)

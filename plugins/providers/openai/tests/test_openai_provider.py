@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
-import time
 
 import pytest
-from agentbench_openai.cost import price_table
 from agentbench_openai.provider import OpenAIProvider
 from agentbench_openai.wire import parse_choices
 
@@ -17,7 +14,6 @@ from agentbench import (
     AuthenticationError,
     BadRequestError,
     ConfigError,
-    EpisodeLog,
     GenerateConfig,
     ImagePart,
     Message,
@@ -28,8 +24,17 @@ from agentbench import (
     TextPart,
     ToolCall,
     ToolSpec,
+    price_table,
 )
-from agentbench.fakeservers import FakeOpenAIServer, Fault, RecordedRequest
+from agentbench.fakeservers import (
+    RETRYABLE_FAULTS,
+    FakeOpenAIServer,
+    Fault,
+    RecordedRequest,
+    assert_concurrent_calls,
+    assert_fault_retried,
+    assert_not_retried,
+)
 
 KEY = "sk-test"
 FAST = RetryPolicy(max_attempts=4, max_total_s=30.0, initial_s=0.01, max_wait_s=2.0)
@@ -50,9 +55,8 @@ async def server():
 @pytest.fixture
 async def provider(server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    made = OpenAIProvider("gpt-4o-mini", base_url=server.base_url)
-    yield made
-    await made.aclose()
+    async with OpenAIProvider("gpt-4o-mini", base_url=server.base_url) as made:
+        yield made
 
 
 async def test_text_image_and_system_prompt_reach_the_server(server, provider) -> None:
@@ -193,77 +197,43 @@ async def test_cost_from_the_litellm_price_table(server, provider, monkeypatch) 
     )
     assert u.cost == pytest.approx(expected) and u.cost > 0
 
-    unknown = OpenAIProvider("my-local-model", base_url=server.base_url)
-    try:
-        assert (
-            await unknown.generate([Message.user("hi")], None, GenerateConfig())
-        ).usage.cost is None
-    finally:
-        await unknown.aclose()
+    async with OpenAIProvider("my-local-model", base_url=server.base_url) as unknown:
+        out = await unknown.generate([Message.user("hi")], None, GenerateConfig())
+    assert out.usage.cost is None
 
 
 @pytest.mark.parametrize(
-    ("fault", "error_name"),
-    [
-        (Fault.status(429, retry_after=0.2), "RateLimitError"),
-        (Fault.status(500), "ServerError"),
-        (Fault.status(503), "ServerError"),
-        (Fault.truncated(), "ModelConnectionError"),
-        (Fault.malformed(), "ModelConnectionError"),
-        (Fault.disconnect(), "ModelConnectionError"),
-        (Fault.slow(5.0), "ModelTimeoutError"),
-    ],
+    ("fault", "error_name"), [*RETRYABLE_FAULTS, (Fault.status(503), "ServerError")]
 )
 @pytest.mark.parametrize("http", ["aiohttp", "httpx"])
 async def test_retryable_faults_are_retried_by_the_core(
     server, monkeypatch, http, fault, error_name
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    provider = OpenAIProvider("gpt-4o-mini", base_url=server.base_url, http=http)
-    try:
+    async with OpenAIProvider("gpt-4o-mini", base_url=server.base_url, http=http) as provider:
         model = Model("openai/gpt-4o-mini", provider, retry=FAST, timeout=2.0)
-        server.inject(fault)
-        log = EpisodeLog()
-        out = await model.generate([Message.user("hello")], log=log)
-
-        assert out.text == "echo: hello"
-        assert len(server.requests) == 2  # one failure, one retry: the SDK itself never retried
-        (retry,) = [e for e in log.events if e["type"] == "retry"]
-        assert retry["error"].startswith(error_name)
-        if fault.retry_after is not None:
-            assert retry["wait_s"] == fault.retry_after
-    finally:
-        await provider.aclose()
+        await assert_fault_retried(model, server, fault, error_name)
 
 
 async def test_unauthorized_is_never_retried(server, provider) -> None:
     model = Model("openai/gpt-4o-mini", provider, retry=FAST)
-    server.inject(Fault.status(401))
-    log = EpisodeLog()
-    with pytest.raises(AuthenticationError) as info:
-        await model.generate([Message.user("hello")], log=log)
-    assert len(server.requests) == 1
-    assert not [e for e in log.events if e["type"] == "retry"]
-    assert "OPENAI_API_KEY" in info.value.fix
+    error = await assert_not_retried(model, server, AuthenticationError, fault=Fault.status(401))
+    assert "OPENAI_API_KEY" in error.fix
 
 
 async def test_a_wrong_key_is_an_authentication_error(server, monkeypatch) -> None:
     monkeypatch.setenv("MY_KEY", "sk-wrong")
-    provider = OpenAIProvider("gpt-4o-mini", base_url=server.base_url, api_key_env="MY_KEY")
-    try:
+    async with OpenAIProvider("gpt-4o-mini", base_url=server.base_url, api_key_env="MY_KEY") as p:
         with pytest.raises(AuthenticationError, match="401") as info:
-            await provider.generate([Message.user("hi")], None, GenerateConfig())
-        assert "MY_KEY" in info.value.fix
-    finally:
-        await provider.aclose()
+            await p.generate([Message.user("hi")], None, GenerateConfig())
+    assert "MY_KEY" in info.value.fix
 
 
 async def test_a_request_the_api_refuses_is_a_bad_request_not_retried(server, provider) -> None:
     model = Model("openai/gpt-4o-mini", provider, retry=FAST)
     orphan = [Message.user("hi"), Message.tool("call_nowhere", "result")]
-    with pytest.raises(BadRequestError, match="400"):
-        await model.generate(orphan)
-    assert len(server.requests) == 1
+    error = await assert_not_retried(model, server, BadRequestError, messages=orphan)
+    assert "400" in str(error)
 
 
 def test_missing_key_names_the_variable(monkeypatch) -> None:
@@ -285,25 +255,16 @@ def test_options_are_checked_and_coerced(monkeypatch) -> None:
 async def test_base_url_from_the_environment(server, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    provider = OpenAIProvider("gpt-4o-mini")
-    try:
-        assert (
-            await provider.generate([Message.user("hi")], None, GenerateConfig())
-        ).text == "echo: hi"
-    finally:
-        await provider.aclose()
+    async with OpenAIProvider("gpt-4o-mini") as provider:
+        out = await provider.generate([Message.user("hi")], None, GenerateConfig())
+    assert out.text == "echo: hi"
 
 
 async def test_connection_pool_is_as_large_as_the_connection_limit(server, provider) -> None:
     # 150 is above the provider's default pool (100): a smaller pool would need two rounds.
-    server.latency = 0.5
-    model = Model("openai/gpt-4o-mini", provider, max_connections=150)
-    start = time.monotonic()
-    outs = await asyncio.gather(*(model.generate([Message.user(f"n{i}")]) for i in range(150)))
-    elapsed = time.monotonic() - start
-    assert [o.text for o in outs] == [f"echo: n{i}" for i in range(150)]
-    assert server.peak_connections == 150
-    assert elapsed < 2 * server.latency + 1.5, elapsed
+    await assert_concurrent_calls(
+        Model("openai/gpt-4o-mini", provider, max_connections=150), server
+    )
 
 
 def test_the_sdk_is_imported_only_when_a_model_is_made(monkeypatch) -> None:

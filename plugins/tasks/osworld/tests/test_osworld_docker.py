@@ -28,9 +28,9 @@ def _terminal_code(*commands: str, open_terminal: bool = True) -> str:
     lines += [
         "for _ in range(150):",
         "    time.sleep(0.2)",
-        "    out = subprocess.run(['xdotool', 'getactivewindow', 'getwindowclassname'],",
-        "                         capture_output=True, text=True)",
-        "    if 'terminal' in out.stdout.lower():",
+        "    run = lambda *a: subprocess.run(a, capture_output=True, text=True).stdout",
+        "    win = run('xdotool', 'getactivewindow').strip()",
+        "    if win and 'terminal' in run('xprop', '-id', win, 'WM_CLASS').lower():",
         "        break",
         "time.sleep(0.5)",
     ]
@@ -213,3 +213,19 @@ async def test_upstream_download_task_without_its_asset_is_an_error_for_that_tas
     run = await _upstream(CHMOD, ["```DONE```"])
     assert run.result.status == "error"
     assert "assets" in (run.result.error or "") and "setup.sh" in (run.result.error or "")
+
+
+async def test_a_run_of_the_upstream_folder_records_per_task_errors_and_goes_on(tmp_path):
+    from agentbench import run_async
+
+    summary = await run_async(
+        "osworld",
+        model="null",
+        task_options={"path": str(UPSTREAM), "max_steps": 1, "settle_seconds": 0.2},
+        sandbox="docker",
+        run_dir=str(tmp_path),
+        max_episodes=3,
+    )
+    assert summary.episodes == 5 and summary.completed == 5
+    assert summary.errors == 2  # the two download tasks without their assets
+    assert summary.metrics["mean"] == 0.0

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-import os
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from agentbench import (
-    AuthenticationError,
-    ConfigError,
     GenerateConfig,
     Message,
     ModelOutput,
-    ModelProvider,
+    SdkOptions,
+    SdkProvider,
     ToolSpec,
     Usage,
-    parse_options,
-    sdk_client,
-    sdk_post_json,
     usage_cost,
 )
 from agentbench_anthropic.wire import (
@@ -31,14 +25,9 @@ from agentbench_anthropic.wire import (
     to_anthropic_tools,
 )
 
-#: HTTP connections when neither -M max_connections nor the wrapping Model says.
-DEFAULT_CONNECTIONS = 100
 
-
-class AnthropicOptions(BaseModel):
+class AnthropicOptions(SdkOptions):
     """Options of `anthropic/<model>` (`-M key=value`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     base_url: str | None = Field(
         None, description="API root; default $ANTHROPIC_BASE_URL or Anthropic's"
@@ -46,15 +35,10 @@ class AnthropicOptions(BaseModel):
     api_key_env: str = Field(
         "ANTHROPIC_API_KEY", description="environment variable holding the key"
     )
-    max_connections: int | None = Field(None, ge=1, description="HTTP connection pool size")
-    http: Literal["auto", "aiohttp", "httpx"] = Field(
-        "auto",
-        description="HTTP transport: auto (aiohttp if installed), aiohttp or httpx",
-    )
     max_tokens: int = Field(4096, ge=1, description="max_tokens when the generate config sets none")
 
 
-class AnthropicProvider(ModelProvider):
+class AnthropicProvider(SdkProvider):
     """Messages through the official `anthropic` SDK (imported when the model is made).
 
     Text and image inputs, system prompts, tool_use / tool_result, stop reasons, usage with cache
@@ -64,43 +48,12 @@ class AnthropicProvider(ModelProvider):
     """
 
     name = "anthropic"
-
-    def __init__(self, model_name: str = "", **options: Any) -> None:
-        super().__init__(model_name, **options)
-        self.settings: AnthropicOptions = parse_options(
-            AnthropicOptions, options, "anthropic model option"
-        )
-        if not model_name:
-            raise ConfigError(
-                "no model name after 'anthropic/'",
-                "write it as anthropic/<model>, e.g. anthropic/claude-haiku-4-5",
-            )
-        self.key_env = self.settings.api_key_env
-        self.api_key = os.environ.get(self.key_env)
-        if not self.api_key:
-            raise AuthenticationError(
-                f"{self.key_env} is not set (needed by anthropic/ models)",
-                f"export {self.key_env}=<your key>",
-            )
-        self.base_url = self.settings.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
-        # Imported now, not in the first call, so that its import time does not eat into that
-        # call's timeout (plugin registration alone still does not import it).
-        self.sdk = importlib.import_module("anthropic")
-        self._client: Any = None
-
-    def client(self) -> Any:
-        """The `AsyncAnthropic` client, made on first use; its pool fits the connection limit."""
-        if self._client is None:
-            size = self.settings.max_connections or self.connection_limit or DEFAULT_CONNECTIONS
-            self._client = sdk_client(
-                self.sdk,
-                "AsyncAnthropic",
-                api_key=self.api_key,
-                base_url=self.base_url,
-                connections=size,
-                http=self.settings.http,
-            )
-        return self._client
+    sdk_module = "anthropic"
+    client_class = "AsyncAnthropic"
+    base_url_env = "ANTHROPIC_BASE_URL"
+    example_model = "claude-haiku-4-5"
+    Options = AnthropicOptions
+    settings: AnthropicOptions
 
     async def generate(
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
@@ -148,18 +101,5 @@ class AnthropicProvider(ModelProvider):
             raise
 
     async def _create(self, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        data: dict[str, Any] = await sdk_post_json(
-            self.client(),
-            self.sdk,
-            "/v1/messages",
-            body,
-            options={"timeout": timeout},
-            key_env=self.key_env,
-        )
+        data: dict[str, Any] = await self.post_json("/v1/messages", body, timeout=timeout)
         return data
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from agentbench import (
-    AuthenticationError,
-    ConfigError,
     GenerateConfig,
     Message,
     ModelOutput,
-    ModelProvider,
+    SdkOptions,
+    SdkProvider,
     ToolSpec,
-    parse_options,
-    sdk_client,
-    sdk_post_json,
     usage_cost,
 )
 from agentbench_openai.wire import (
@@ -29,37 +23,19 @@ from agentbench_openai.wire import (
     to_openai_tools,
 )
 
-#: HTTP connections when neither -M max_connections nor the wrapping Model says.
-DEFAULT_CONNECTIONS = 100
 
-
-class OpenAIOptions(BaseModel):
+class OpenAIOptions(SdkOptions):
     """Options of `openai/<model>` (`-M key=value`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     base_url: str | None = Field(None, description="API root; default $OPENAI_BASE_URL or OpenAI's")
     api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the key")
-    max_connections: int | None = Field(None, ge=1, description="HTTP connection pool size")
-    http: Literal["auto", "aiohttp", "httpx"] = Field(
-        "auto",
-        description="HTTP transport: auto (aiohttp if installed), aiohttp or httpx",
-    )
     max_tokens_field: str = Field(
         "max_completion_tokens",
         description="request field for max_tokens (old servers: max_tokens)",
     )
 
 
-def missing_key_error(env: str, prefix: str) -> AuthenticationError:
-    """The one-line error for an API key variable that is not set."""
-    return AuthenticationError(
-        f"{env} is not set (needed by {prefix}/ models)",
-        f"export {env}=<your key> (any non-empty value for a local server that needs none)",
-    )
-
-
-class OpenAIProvider(ModelProvider):
+class OpenAIProvider(SdkProvider):
     """Chat Completions through the official `openai` SDK (imported when the model is made).
 
     Text and image inputs, tool calls, several samples (`n`), token logprobs, usage with cached
@@ -68,51 +44,20 @@ class OpenAIProvider(ModelProvider):
     """
 
     name = "openai"
-
-    def __init__(self, model_name: str = "", **options: Any) -> None:
-        super().__init__(model_name, **options)
-        self.settings: OpenAIOptions = parse_options(OpenAIOptions, options, "openai model option")
-        if not model_name:
-            raise ConfigError(
-                "no model name after 'openai/'",
-                "write it as openai/<model>, e.g. openai/gpt-4o-mini",
-            )
-        self.key_env = self.settings.api_key_env
-        self.api_key = os.environ.get(self.key_env)
-        if not self.api_key:
-            raise missing_key_error(self.key_env, "openai")
-        self.base_url = self.settings.base_url or os.environ.get("OPENAI_BASE_URL") or None
-        # Imported now, not in the first call, so that its import time does not eat into that
-        # call's timeout (plugin registration alone still does not import it).
-        self.sdk = importlib.import_module("openai")
-        self._client: Any = None
-
-    def client(self) -> Any:
-        """The `AsyncOpenAI` client, made on first use; its pool fits the connection limit."""
-        if self._client is None:
-            size = self.settings.max_connections or self.connection_limit or DEFAULT_CONNECTIONS
-            self._client = sdk_client(
-                self.sdk,
-                "AsyncOpenAI",
-                api_key=self.api_key,
-                base_url=self.base_url,
-                connections=size,
-                http=self.settings.http,
-            )
-        return self._client
+    sdk_module = "openai"
+    client_class = "AsyncOpenAI"
+    base_url_env = "OPENAI_BASE_URL"
+    example_model = "gpt-4o-mini"
+    key_hint = "any non-empty value for a local server that needs none"
+    Options = OpenAIOptions
+    settings: OpenAIOptions
 
     async def generate(
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
     ) -> ModelOutput:
         """One Chat Completions call."""
-        data = await sdk_post_json(
-            self.client(),
-            self.sdk,
-            "/chat/completions",
-            self.request(messages, tools, config),
-            options={"timeout": config.timeout} if config.timeout else {},
-            key_env=self.key_env,
-        )
+        body = self.request(messages, tools, config)
+        data = await self.post_json("/chat/completions", body, timeout=config.timeout)
         return self.parse(data)
 
     def request(
@@ -139,9 +84,3 @@ class OpenAIProvider(ModelProvider):
             usage=usage,
             metadata={"id": data.get("id"), "system_fingerprint": data.get("system_fingerprint")},
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None

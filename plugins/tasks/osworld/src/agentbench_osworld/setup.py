@@ -17,15 +17,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from agentbench import DataError
-
 from .controller import DesktopController
 
 PASSWORD = "password"
 
 
-class SetupError(DataError):
-    """A setup step that cannot run here (unsupported type, missing asset, failed command)."""
+class SetupError(RuntimeError):
+    """A setup step that cannot run here (unsupported type, missing asset, failed verification).
+
+    Not an `AgentbenchError`: it fails its own task's episode (status "error"), not the run.
+    """
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(f"{message} (fix: {fix})" if fix else message)
+        self.message, self.fix = message, fix
 
 
 @dataclass

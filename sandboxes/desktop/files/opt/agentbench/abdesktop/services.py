@@ -95,9 +95,10 @@ def _prepare_home() -> None:
     home = Path(desktop_env()["HOME"])
     for name in XDG_DIRS:
         (home / name).mkdir(parents=True, exist_ok=True)
-    for skel in Path("/etc/skel").glob(".*"):
-        target = home / skel.name
+    for skel in Path("/etc/skel").rglob("*"):
+        target = home / skel.relative_to("/etc/skel")
         if skel.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(skel.read_bytes())
     x11 = Path("/tmp/.X11-unix")
     if not x11.exists():
