@@ -34,7 +34,9 @@ class TaskOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def parse_options(options_cls: type[BaseModel], values: dict[str, Any], what: str = "task option") -> Any:
+def parse_options(
+    options_cls: type[BaseModel], values: dict[str, Any], what: str = "task option"
+) -> Any:
     """Validate `values` against `options_cls`, raising a ConfigError that names the bad option."""
     try:
         return options_cls(**values)
@@ -141,10 +143,14 @@ class EpisodeContext:
         self.usage = self.usage + output.usage
         return output
 
-    async def exec(self, cmd: str | list[str], *, timeout: float | None = None, **kwargs: Any) -> ExecResult:
+    async def exec(
+        self, cmd: str | list[str], *, timeout: float | None = None, **kwargs: Any
+    ) -> ExecResult:
         """Run a command in the sandbox and log it with its exit code and output."""
         if self.sandbox is None:
-            raise RuntimeError(f"task {self.task.name!r} declared no sandbox for sample {self.sample.id!r}")
+            raise RuntimeError(
+                f"task {self.task.name!r} declared no sandbox for sample {self.sample.id!r}"
+            )
         result = await self.sandbox.exec(cmd, timeout=timeout, **kwargs)
         self.log.add(
             "exec",

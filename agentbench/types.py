@@ -57,7 +57,9 @@ class ToolCall(BaseModel):
     id: str
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
-    parse_error: str | None = Field(default=None, description="set when the arguments were not JSON")
+    parse_error: str | None = Field(
+        default=None, description="set when the arguments were not JSON"
+    )
 
 
 class Message(BaseModel):
@@ -96,7 +98,9 @@ class Message(BaseModel):
         return cls(role="assistant", content=text, tool_calls=tool_calls or [])
 
     @classmethod
-    def tool(cls, tool_call_id: str, content: str | list[TextPart | ImagePart], name: str | None = None) -> Message:
+    def tool(
+        cls, tool_call_id: str, content: str | list[TextPart | ImagePart], name: str | None = None
+    ) -> Message:
         return cls(role="tool", content=content, tool_call_id=tool_call_id, name=name)
 
 
@@ -121,8 +125,12 @@ class GenerateConfig(BaseModel):
     n: int = 1
     logprobs: bool = False
     top_logprobs: int | None = None
-    timeout: float | None = Field(default=None, description="seconds for one call; None = the model's default")
-    extra: dict[str, Any] = Field(default_factory=dict, description="provider-specific request fields")
+    timeout: float | None = Field(
+        default=None, description="seconds for one call; None = the model's default"
+    )
+    extra: dict[str, Any] = Field(
+        default_factory=dict, description="provider-specific request fields"
+    )
 
     def merged(self, other: GenerateConfig | None) -> GenerateConfig:
         """This config with the fields that `other` sets explicitly laid over it."""
@@ -146,7 +154,11 @@ class Usage(BaseModel):
         return self.input_tokens + self.output_tokens
 
     def __add__(self, other: Usage) -> Usage:
-        cost = None if self.cost is None and other.cost is None else (self.cost or 0.0) + (other.cost or 0.0)
+        cost = (
+            None
+            if self.cost is None and other.cost is None
+            else (self.cost or 0.0) + (other.cost or 0.0)
+        )
         return Usage(
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
@@ -239,7 +251,9 @@ class Score(BaseModel):
     @classmethod
     def of(cls, passed: bool, explanation: str = "", **details: Any) -> Score:
         """A pass/fail score: value 1.0 or 0.0."""
-        return cls(value=1.0 if passed else 0.0, passed=passed, explanation=explanation, details=details)
+        return cls(
+            value=1.0 if passed else 0.0, passed=passed, explanation=explanation, details=details
+        )
 
 
 class Sample(BaseModel):
@@ -248,7 +262,9 @@ class Sample(BaseModel):
     id: str
     input: str | list[Message] = ""
     target: Any = None
-    subset: str | None = Field(default=None, description="for per-subset breakdowns (domain, difficulty)")
+    subset: str | None = Field(
+        default=None, description="for per-subset breakdowns (domain, difficulty)"
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -283,7 +299,10 @@ class EpisodeResult(BaseModel):
 
     @property
     def passed(self) -> bool:
-        return bool(self.score and (self.score.passed if self.score.passed is not None else self.score.value >= 1.0))
+        return bool(
+            self.score
+            and (self.score.passed if self.score.passed is not None else self.score.value >= 1.0)
+        )
 
 
 class RunConfig(BaseModel):
@@ -296,7 +315,9 @@ class RunConfig(BaseModel):
     task_options: dict[str, Any] = Field(default_factory=dict)
     model_options: dict[str, Any] = Field(default_factory=dict)
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
-    sandbox: str | None = Field(default=None, description="backend name; None = docker if reachable, else local")
+    sandbox: str | None = Field(
+        default=None, description="backend name; None = docker if reachable, else local"
+    )
     sandbox_options: dict[str, Any] = Field(default_factory=dict)
     epochs: int = Field(default=1, ge=1)
     limit: int | None = Field(default=None, ge=1)

@@ -244,7 +244,12 @@ async def test_replay_list_answers_are_consecutive_epochs(providers, tmp_path) -
         ],
     )
     prov = provider(providers, "replay", str(path))
-    assert [(await call(prov, "a", epoch=e)).text for e in range(4)] == ["one", "two", "three", "four"]
+    assert [(await call(prov, "a", epoch=e)).text for e in range(4)] == [
+        "one",
+        "two",
+        "three",
+        "four",
+    ]
     assert [(await call(prov, "b", epoch=e)).text for e in (5, 6)] == ["x", "y"]
 
 

@@ -47,8 +47,13 @@ def test_every_hook_is_documented_in_its_docstring_and_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     names = _hook_names()
     assert set(names) >= {
-        "register_tasks", "register_model_providers", "register_sandboxes", "register_commands",
-        "on_run_start", "on_episode_end", "on_run_end",
+        "register_tasks",
+        "register_model_providers",
+        "register_sandboxes",
+        "register_commands",
+        "on_run_start",
+        "on_episode_end",
+        "on_run_end",
     }
     for name in names:
         assert (getattr(hookspecs, name).__doc__ or "").strip(), f"hook {name} has no docstring"
@@ -68,7 +73,8 @@ def test_first_party_plugins_import_only_the_public_api() -> None:
 
 def test_core_has_no_vendor_sdk_imports_at_module_level() -> None:
     code = (
-        "import sys, agentbench, agentbench.model, agentbench.task, agentbench.types, agentbench.plugins\n"
+        "import sys, agentbench, agentbench.model, agentbench.task, agentbench.types\n"
+        "import agentbench.plugins\n"
         "agentbench.plugins.load_plugins()\n"
         "print(sorted({'openai', 'anthropic', 'litellm', 'docker'} & set(sys.modules)))"
     )

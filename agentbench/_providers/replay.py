@@ -6,7 +6,7 @@ Each line is a JSON object with the sample id (`sample_id` or `task_id`, as eval
 the answer (`completion`, `solution` or `output`) and optionally `epoch` (0-based). Lines without
 an epoch count up per sample: the first line of a sample is epoch 0, the next epoch 1, and so on.
 An answer may also be a list of strings (several samples in one line, as some upstream harnesses
-write them): its items are consecutive epochs, starting at the line's `epoch` (or the next free one).
+write them): its items are consecutive epochs, from the line's `epoch` (or the next free one).
 Which answer field a line used is put in `ModelOutput.metadata["replay_field"]`, so a task can
 treat a completion (a function body to append to the prompt) apart from a full solution.
 """
@@ -87,14 +87,21 @@ def load_replay(path: Path) -> dict[tuple[str, int], ModelOutput]:
             while (sample_id, epoch) in outputs:
                 epoch += 1
         for offset, answer in enumerate(answers):
-            _add_output(outputs, sample_id, epoch + offset, field, answer, f"{path}:{lineno}", lineno)
+            _add_output(
+                outputs, sample_id, epoch + offset, field, answer, f"{path}:{lineno}", lineno
+            )
         next_epoch[sample_id] = epoch + len(answers)
     return outputs
 
 
 def _add_output(
-    outputs: dict[tuple[str, int], ModelOutput], sample_id: str, epoch: int, field: str, answer: str,
-    where: str, lineno: int,
+    outputs: dict[tuple[str, int], ModelOutput],
+    sample_id: str,
+    epoch: int,
+    field: str,
+    answer: str,
+    where: str,
+    lineno: int,
 ) -> None:
     if (sample_id, epoch) in outputs:
         raise DataError(
@@ -125,7 +132,8 @@ def _parse_line(line: str, where: str) -> tuple[str, int | None, str, list[str]]
     answers = [answer] if isinstance(answer, str) else answer
     if not isinstance(answers, list) or not answers or not all(isinstance(a, str) for a in answers):
         raise DataError(
-            f"{where}: no answer text (one of {', '.join(ANSWER_FIELDS)}: a string or a list of strings)", fix
+            f"{where}: no answer text (one of {', '.join(ANSWER_FIELDS)}: text or a list of texts)",
+            fix,
         )
     epoch = record.get("epoch")
     if epoch is not None and (not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0):

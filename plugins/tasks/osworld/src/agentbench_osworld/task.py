@@ -63,7 +63,7 @@ class OSWorldOptions(TaskOptions):
 
 
 class OSWorldTask(Task):
-    """OSWorld-style computer tasks (see the module docstring)."""
+    """OSWorld task JSON on an X desktop in a container, scored by OSWorld evaluators."""
 
     name = "osworld"
     Options = OSWorldOptions
