@@ -18,12 +18,11 @@ the installed plugins, and `task` a registered task name. The episode runs the s
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentbench.errors import LimitExceeded
+from agentbench._runner.episode import run_stages
 from agentbench.model import (
     EpisodeInfo,
     Model,
@@ -175,7 +174,8 @@ async def run_episode(
             seed=seed,
             generate_config=generate_config,
         )
-        status, score = await _stages(task, ctx, limits)
+        outcome = await run_stages(task, ctx, limits, catch=not raise_errors)
+        status, score, error = outcome.status, outcome.score, outcome.error
     except Exception as exc:
         if raise_errors:
             raise
@@ -211,25 +211,6 @@ async def run_episode(
         backend if kept else None,
         _owned=not isinstance(sandbox, SandboxBackend),
     )
-
-
-async def _stages(task: Task, ctx: EpisodeContext, limits: Limits) -> tuple[EpisodeStatus, Score]:
-    limit_hit: LimitExceeded | None = None
-    try:
-        async with asyncio.timeout(limits.max_seconds):
-            try:
-                await task.setup(ctx)
-                await task.solve(ctx)
-            except LimitExceeded as exc:
-                limit_hit = exc
-    except TimeoutError:
-        limit_hit = LimitExceeded("seconds", limits.max_seconds or 0)
-    if limit_hit is not None:
-        ctx.log.add("limit", kind=limit_hit.kind, limit=limit_hit.limit)
-    score = await task.check(ctx)
-    ctx.log.add("score", value=score.value, passed=score.passed, explanation=score.explanation)
-    passed = score.passed if score.passed is not None else score.value >= 1.0
-    return ("limit" if limit_hit is not None and not passed else "ok"), score
 
 
 async def _free(backend: SandboxBackend | None, box: Sandbox | None, *, owned: bool) -> None:

@@ -92,7 +92,9 @@ async def test_the_step_limit_is_scored_with_what_there_is() -> None:
     failed = await run_episode(
         Stubborn(), sample_id="b", model=["x"] * 10, limits=Limits(max_steps=2)
     )
-    assert failed.result.status == "limit" and not failed.passed
+    # As in `agentbench run`: a check that ran scores the episode; the limit is in the details.
+    assert failed.result.status == "ok" and not failed.passed
+    assert "steps limit of 2 reached" in failed.score.details["limit"]
 
 
 async def test_the_time_limit_stops_solve() -> None:
@@ -101,7 +103,8 @@ async def test_the_time_limit_stops_solve() -> None:
             await asyncio.sleep(30)
 
     run = await run_episode(Slow(), model=[], limits=Limits(max_seconds=0.2))
-    assert run.result.status == "limit" and run.events("limit")[0]["kind"] == "seconds"
+    assert run.events("limit")[0]["kind"] == "seconds" and not run.passed
+    assert "seconds limit" in run.score.details["limit"]
 
 
 async def test_errors_raise_by_default_or_are_recorded() -> None:

@@ -118,8 +118,13 @@ def _deadline(seconds: float | None) -> Any:
     return asyncio.timeout(seconds) if seconds is not None else _NoDeadline()
 
 
-async def run_stages(task: Task, ctx: EpisodeContext, limits: Limits) -> Outcome:
+async def run_stages(
+    task: Task, ctx: EpisodeContext, limits: Limits, *, catch: bool = True
+) -> Outcome:
     """setup + solve under the wall-time limit, then check; a limit still gets a check.
+
+    With `catch=False` (agentbench.testing's default) what the task or model raises propagates
+    instead of becoming status "error", so a plugin author's test shows the traceback.
 
     Raises:
         InfrastructureError, AgentbenchError: for the caller to retry or to stop the run.
@@ -141,16 +146,23 @@ async def run_stages(task: Task, ctx: EpisodeContext, limits: Limits) -> Outcome
         raise
     except Exception as exc:
         ctx.log.add("error", stage="solve", error=_describe(exc))
+        if not catch:
+            raise
         return Outcome("error", error=_describe(exc))
     if limit_hit is not None:
         ctx.log.add("limit", kind=limit_hit.kind, limit=limit_hit.limit, message=str(limit_hit))
-    outcome = await _check(task, ctx, limits, limit_hit)
+    outcome = await _check(task, ctx, limits, limit_hit, catch=catch)
     outcome.interrupted = limit_hit is not None and limit_hit.kind == "seconds"
     return outcome
 
 
 async def _check(
-    task: Task, ctx: EpisodeContext, limits: Limits, limit_hit: LimitExceeded | None
+    task: Task,
+    ctx: EpisodeContext,
+    limits: Limits,
+    limit_hit: LimitExceeded | None,
+    *,
+    catch: bool = True,
 ) -> Outcome:
     budget = (
         limits.max_seconds if limit_hit is None else max(limits.max_seconds or 0, CHECK_GRACE_S)
@@ -163,6 +175,8 @@ async def _check(
     except Exception as exc:  # includes a check that itself ran out of time or budget
         error = _describe(exc) if not isinstance(exc, TimeoutError) else "check timed out"
         ctx.log.add("error", stage="check", error=error)
+        if not catch:
+            raise
         if limit_hit is not None:
             return Outcome("limit", error=f"{limit_hit}; check failed: {error}")
         return Outcome("error", error=error)

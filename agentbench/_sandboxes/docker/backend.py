@@ -6,6 +6,10 @@ Options (`--sandbox-option key=value`):
     max_idle: warm containers kept per pool key (default 32).
     auto_build: build a missing agentbench image on first use (default true; also
         AGENTBENCH_AUTO_BUILD=0).
+    attach: name or id of a running container to run the episodes in instead of creating
+        containers (e.g. the compose `desktop` service, to watch over VNC). The backend never
+        resets, renames or removes it; its isolation settings are its own, not the task's spec;
+        episodes in it run one at a time, and one from another process is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from agentbench.errors import InfrastructureError, SandboxError
 from agentbench.sandbox import Sandbox, SandboxBackend, SandboxSpec
 
 from . import cleanup, images
+from .attach import AttachedSandbox, attach_sandbox, find_container, isolation_notice
 from .channel import ExecutorChannel
 from .container import (
     DockerSandbox,
@@ -54,6 +59,9 @@ class DockerBackend(SandboxBackend):
         self._image_users: dict[str, str | None] = {}
         self._no_executor: set[str] = set()
         self._closing = False
+        self.attach = str(self.options.get("attach") or "").strip() or None
+        self._attach_slots: dict[str, asyncio.Semaphore] = {}
+        self._attach_noticed = False
         self.max_idle = int(self.options.get("max_idle", 32))
         self.use_executor = option_flag(self.options, "executor", True)
         self.auto_build = option_flag(
@@ -78,11 +86,42 @@ class DockerBackend(SandboxBackend):
     async def acquire(self, spec: SandboxSpec, *, label: str = "") -> Sandbox:
         if self._closing:
             raise InfrastructureError("the docker backend is closing")
+        if self.attach:
+            return await self._attached(spec)
         sandbox = await self._warm(spec)
         if sandbox is None:
             sandbox = await self._start(spec, label)
         self._live[sandbox.id] = sandbox
         if self._closing:  # aclose() ran while the container was starting
+            await self._discard(sandbox)
+            raise InfrastructureError("the docker backend is closing")
+        try:
+            await sandbox.prepare(spec)
+        except BaseException:
+            await self._discard(sandbox)
+            raise
+        return sandbox
+
+    async def _attached(self, spec: SandboxSpec) -> AttachedSandbox:
+        """A sandbox in the `attach` container, once the previous episode in it has ended."""
+        assert self.attach is not None
+        client = await self.client()
+        container = await asyncio.to_thread(find_container, client, self.attach)
+        if not self._attach_noticed:
+            self._attach_noticed = True
+            ref = images.image_ref(spec.image)
+            log.warning("%s", isolation_notice(container, spec, ref))
+        slot = self._attach_slots.setdefault(container.id, asyncio.Semaphore(1))
+        if slot.locked():
+            log.info("waiting for the episode in container %s to end", container.name)
+        await slot.acquire()
+        try:
+            sandbox = await attach_sandbox(client, container, spec, on_close=slot.release)
+        except BaseException:
+            slot.release()
+            raise
+        self._live[sandbox.id] = sandbox
+        if self._closing:
             await self._discard(sandbox)
             raise InfrastructureError("the docker backend is closing")
         try:
@@ -180,11 +219,15 @@ class DockerBackend(SandboxBackend):
         """Leave the container running after the run (for `agentbench debug`).
 
         It is renamed `agentbench-kept-...`, which automatic orphan cleanup spares;
-        `agentbench sandbox prune` removes it.
+        `agentbench sandbox prune` removes it. An attached container is left as it is (only the
+        executor stops).
         """
         if not isinstance(sandbox, DockerSandbox) or sandbox.closed:
             return False
         self._live.pop(sandbox.id, None)
+        if isinstance(sandbox, AttachedSandbox):  # it runs on anyway: only the executor stops
+            await sandbox.aclose()
+            return True
         name = cleanup.KEPT_PREFIX + sandbox.name.removeprefix("agentbench-")
         await asyncio.to_thread(sandbox.container.rename, name)
         await asyncio.to_thread(sandbox.container.reload)
@@ -216,7 +259,8 @@ class DockerBackend(SandboxBackend):
         self._idle.clear()
         for sandbox in sandboxes:
             sandbox.closed = True
-            remove_container(sandbox.container)
+            if not isinstance(sandbox, AttachedSandbox):  # its executor ends with this process
+                remove_container(sandbox.container)
 
     def _engine_error(self, exc: Exception, what: str) -> Exception:
         if not ping():

@@ -88,6 +88,17 @@ class ExecutorChannel:
         reader, writer = await asyncio.open_connection(sock=raw, limit=2**31 - 1)
         return cls(reader, writer)
 
+    @classmethod
+    async def exec_stream(cls, api: Any, exec_id: str) -> ExecutorChannel:
+        """Start a created `docker exec` (stdin attached, no tty) that runs the executor.
+
+        Closing the channel closes the executor's stdin, and it exits.
+        """
+        sock = await asyncio.to_thread(api.exec_start, exec_id, socket=True)
+        raw = _hijacked_socket(sock)
+        reader, writer = await asyncio.open_connection(sock=raw, limit=2**31 - 1)
+        return cls(reader, writer)
+
     @property
     def alive(self) -> bool:
         return self.closed_reason is None
