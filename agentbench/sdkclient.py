@@ -17,6 +17,7 @@ take the imported SDK module, so the core never imports an SDK itself.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -77,6 +78,9 @@ class SdkProvider(ModelProvider):
     Options: ClassVar[type[SdkOptions]] = SdkOptions
     #: HTTP connections when neither -M max_connections nor the wrapping Model says.
     default_connections: ClassVar[int] = 100
+    #: Send absolute URLs (the base URL joined once, not by the SDK on every call); turn off
+    #: for clients that rewrite relative endpoint paths themselves (e.g. Azure deployments).
+    absolute_urls: ClassVar[bool] = True
 
     def __init__(self, model_name: str = "", **options: Any) -> None:
         super().__init__(model_name, **options)
@@ -97,6 +101,7 @@ class SdkProvider(ModelProvider):
         self.base_url = self.settings.base_url or os.environ.get(self.base_url_env) or None
         self.sdk = importlib.import_module(self.sdk_module)
         self._client: Any = None
+        self._url_root = ""  # the client's base URL as text, for absolute request URLs
 
     def client(self) -> Any:
         """The SDK client, made on first use; its pool fits the connection limit."""
@@ -112,6 +117,8 @@ class SdkProvider(ModelProvider):
                 connections=size,
                 http=self.settings.http,
             )
+            if self.absolute_urls:
+                self._url_root = _url_root(self._client.base_url)
         return self._client
 
     async def post_json(
@@ -124,12 +131,15 @@ class SdkProvider(ModelProvider):
             body: The JSON request body.
             timeout: Seconds for the request (None: the SDK's default).
         """
+        client = self.client()
+        if self._url_root:
+            path = self._url_root + path.lstrip("/")
         return await sdk_post_json(
-            self.client(),
+            client,
             self.sdk,
             path,
             body,
-            options={"timeout": timeout} if timeout else {},
+            options={"timeout": timeout} if timeout else None,
             key_env=self.key_env,
         )
 
@@ -192,14 +202,17 @@ async def sdk_post_json(
     Args:
         client: The SDK client (see `sdk_client`).
         sdk: The SDK module.
-        path: The endpoint, e.g. `/chat/completions`.
+        path: The endpoint, e.g. `/chat/completions` (or an absolute URL).
         body: The JSON request body.
         options: The SDK's request options, e.g. `{"timeout": 30.0}`.
         key_env: The environment variable of the API key, named in authentication errors.
     """
+    request_options = _unset_options(sdk)
+    if options:
+        request_options = {**request_options, **options}
     try:
         response = await client.post(
-            path, body=body, cast_to=_response_class(sdk), options=options or {}
+            path, body=body, cast_to=_response_class(sdk), options=request_options
         )
         return response.json()
     except Exception as exc:
@@ -209,6 +222,42 @@ async def sdk_post_json(
         raise mapped from exc
 
 
+def _url_root(base_url: Any) -> str:
+    """The text that an endpoint path is appended to, or "" to leave joining to the SDK.
+
+    An absolute URL spares the SDK parsing and re-joining its base URL on every call. It joins
+    them as base path + endpoint path without its leading slash; the text here does the same
+    where that is plain (a base URL with a query or fragment is left to the SDK).
+    """
+    text = str(base_url)
+    if base_url.query or base_url.fragment or not base_url.raw_path.endswith(b"/"):
+        return ""
+    if text.endswith("/"):
+        return text
+    return text + "/" if base_url.raw_path == b"/" else ""  # "http://host:port" is at "/"
+
+
+@functools.cache
+def _unset_options(sdk: Any) -> dict[str, Any]:
+    """The SDK's request options whose default is its `NotGiven` sentinel, set to that sentinel.
+
+    The SDK builds each request's options with pydantic's `model_construct`, which deep-copies
+    every default not passed, sentinels included (a few percent of a call's CPU). Passing the
+    sentinels themselves means the same and skips the copies.
+    """
+    not_given = getattr(sdk, "NotGiven", None)
+    options_class = getattr(getattr(sdk, "_models", None), "FinalRequestOptions", None)
+    fields = getattr(options_class, "model_fields", None)
+    if not isinstance(not_given, type) or not isinstance(fields, dict):
+        return {}
+    return {
+        name: field.default
+        for name, field in fields.items()
+        if isinstance(field.default, not_given)
+    }
+
+
+@functools.cache
 def _response_class(sdk: Any) -> Any:
     """The HTTP response class of the SDK's HTTP library (httpx or httpx2, by SDK version)."""
     library = type(sdk.DEFAULT_CONNECTION_LIMITS).__module__.partition(".")[0]
