@@ -118,7 +118,7 @@ class SdkProvider(ModelProvider):
                 http=self.settings.http,
             )
             if self.absolute_urls:
-                self._url_root = _url_root(self._client.base_url)
+                self._url_root = _url_root(getattr(self._client, "base_url", None))
         return self._client
 
     async def post_json(
@@ -196,8 +196,11 @@ async def sdk_post_json(
     """POST `body` through the SDK's raw-request path; the decoded JSON answer.
 
     That documented path keeps the SDK's auth, headers and errors but skips its typed-params
-    transform and response models (most of its CPU per call). Errors are raised as agentbench's
-    (see `model_error_from_exception`); others propagate unchanged.
+    transform and response models (most of its CPU per call). The SDK's unset-option sentinels
+    are passed as they are, and an empty idempotency key where the client sends none: the same
+    request, without the copies and the random key the SDK would otherwise make per call.
+    Errors are raised as agentbench's (see `model_error_from_exception`); others propagate
+    unchanged.
 
     Args:
         client: The SDK client (see `sdk_client`).
@@ -208,6 +211,10 @@ async def sdk_post_json(
         key_env: The environment variable of the API key, named in authentication errors.
     """
     request_options = _unset_options(sdk)
+    if getattr(client, "_idempotency_header", "") is None:
+        # The client sends no idempotency header, so the key it would make per call (a uuid4,
+        # a system call for random bytes) is never used: an empty one skips making it.
+        request_options = {**request_options, "idempotency_key": ""}
     if options:
         request_options = {**request_options, **options}
     try:
@@ -229,6 +236,8 @@ def _url_root(base_url: Any) -> str:
     them as base path + endpoint path without its leading slash; the text here does the same
     where that is plain (a base URL with a query or fragment is left to the SDK).
     """
+    if not isinstance(getattr(base_url, "raw_path", None), bytes):
+        return ""  # not an httpx URL: an SDK unlike those known
     text = str(base_url)
     if base_url.query or base_url.fragment or not base_url.raw_path.endswith(b"/"):
         return ""

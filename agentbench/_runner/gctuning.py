@@ -15,10 +15,11 @@ import gc
 from collections.abc import Iterator
 
 #: Allocations (minus deallocations) between collections of the youngest generation during a run.
-GEN0_THRESHOLD = 50_000
+GEN0_THRESHOLD = 20_000
 
 _active = 0  # runs in this process inside `tuned_gc` now
 _saved: tuple[int, ...] = ()  # the thresholds from before the first of them
+_was_frozen = False  # objects were frozen before (by the application): leave them so
 
 
 @contextlib.contextmanager
@@ -31,9 +32,9 @@ def tuned_gc(gen0_threshold: int = GEN0_THRESHOLD) -> Iterator[None]:
     Args:
         gen0_threshold: Allocations between young collections (Python's default is 700).
     """
-    global _active, _saved
+    global _active, _saved, _was_frozen
     if not _active:
-        _saved = gc.get_threshold()
+        _saved, _was_frozen = gc.get_threshold(), gc.get_freeze_count() > 0
         gc.freeze()
         if _saved[0]:  # 0 means the collector is off; leave it so
             gc.set_threshold(max(gen0_threshold, _saved[0]), *_saved[1:])
@@ -44,4 +45,5 @@ def tuned_gc(gen0_threshold: int = GEN0_THRESHOLD) -> Iterator[None]:
         _active -= 1
         if not _active:
             gc.set_threshold(*_saved)
-            gc.unfreeze()
+            if not _was_frozen:  # unfreeze() would release the application's frozen objects too
+                gc.unfreeze()

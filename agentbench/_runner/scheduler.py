@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agentbench._runner.episode import EpisodeEnv, EpisodeRecord, run_episode
+from agentbench._runner.gctuning import tuned_gc
 from agentbench._runner.progress import NullProgress, Progress
 from agentbench._runner.store import Store, find_run_dir
 from agentbench.errors import AgentbenchError, ConfigError, DataError
@@ -365,7 +366,8 @@ class Runner:
         self.progress.start(self.info)
         complete = False
         try:
-            await self._run_workers(env, iter(todo), store, pm, config.max_episodes)
+            with tuned_gc():  # setup is done: freeze its heap, collect less often
+                await self._run_workers(env, iter(todo), store, pm, config.max_episodes)
             complete = True
         except asyncio.CancelledError:
             self.state.cancelled = True
