@@ -35,16 +35,21 @@ def docker_client():
 
 
 def _need_image(client, ref: str, fix: str) -> str:
-    from agentbench._sandboxes.docker.images import image_exists
+    """The image, built first when it is one of agentbench's and missing (as `agentbench run`
+    does; AGENTBENCH_AUTO_BUILD=0 skips instead)."""
+    from agentbench._sandboxes.docker.images import agentbench_name, build_image, image_exists
 
     if not image_exists(client, ref):
-        _missing(f"image {ref} is not built ({fix})")
+        name = agentbench_name(ref)
+        if name is None or os.environ.get("AGENTBENCH_AUTO_BUILD") == "0":
+            _missing(f"image {ref} is not built ({fix})")
+        build_image(client, name)
     return ref
 
 
 @pytest.fixture(scope="session")
 def python_image(docker_client) -> str:
-    """agentbench's python image (built by `agentbench sandbox build python`; .ci/run does it)."""
+    """agentbench's python image (built here if missing; `agentbench sandbox build python`)."""
     return _need_image(docker_client, PYTHON_IMAGE, "agentbench sandbox build python")
 
 
