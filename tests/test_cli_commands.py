@@ -9,24 +9,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+import runner_fixtures
 
-
-def _fixtures() -> Any:
-    name = "ab_test_runner_tasks"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("test_runner_fixtures.py")
-        )
-        assert spec and spec.loader
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-FX = _fixtures()
+FX = runner_fixtures
 
 
 @pytest.fixture(scope="module")

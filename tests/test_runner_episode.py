@@ -7,30 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import runner_fixtures
 
 from agentbench import AuthenticationError, Limits, Model, Sample
 from agentbench._runner.episode import EpisodeEnv, run_episode
 from agentbench._runner.scheduler import LazyBackend
 from agentbench.plugins import load_plugins
 
-
-def _fixtures() -> Any:
-    """The shared fixture plugin (tests run with --import-mode=importlib: load it by path)."""
-    import importlib.util
-    import sys
-
-    name = "ab_test_runner_tasks"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("test_runner_fixtures.py")
-        )
-        assert spec and spec.loader
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-FX = _fixtures()
+FX = runner_fixtures
 
 
 def make_env(

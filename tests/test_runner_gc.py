@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib.util
-import sys
 import weakref
-from pathlib import Path
 from typing import Any
 
 import pytest
+import runner_fixtures
 
 from agentbench import hookimpl
 from agentbench._runner.gctuning import GEN0_THRESHOLD, tuned_gc
 from agentbench.api import run_async
 from agentbench.plugins import load_plugins
-
-
-def _fixtures() -> Any:
-    """The shared fixture plugin (tests run with --import-mode=importlib: load it by path)."""
-    name = "ab_test_runner_tasks"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("test_runner_fixtures.py")
-        )
-        assert spec and spec.loader
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +47,7 @@ async def test_a_run_tunes_the_collector_while_episodes_run_and_restores_it(tmp_
     watcher = GcWatcher()
     summary = await run_async(
         "t-say",
-        registry=load_plugins(extra=[_fixtures(), watcher]),
+        registry=load_plugins(extra=[runner_fixtures, watcher]),
         model="t-say",
         task_options={"n": 3},
         run_dir=str(tmp_path),

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import runner_fixtures
 
 from agentbench import ConfigError, DataError, RunConfig, UnknownNameError, hookimpl
 from agentbench._runner.scheduler import Runner
@@ -16,21 +15,7 @@ from agentbench._runner.store import Store
 from agentbench.api import load_summary, run_async
 from agentbench.plugins import load_plugins
 
-
-def _fixtures() -> Any:
-    """The shared fixture plugin (tests run with --import-mode=importlib: load it by path)."""
-    name = "ab_test_runner_tasks"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("test_runner_fixtures.py")
-        )
-        assert spec and spec.loader
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-FX = _fixtures()
+FX = runner_fixtures
 
 
 class Observer:

@@ -8,7 +8,6 @@ extra plugin; subprocess tests install it as a fake distribution on PYTHONPATH w
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import sys
 import time
@@ -287,15 +286,12 @@ def install_fake_dist(root: Path) -> dict[str, str]:
 
 
 def load() -> Any:
-    """This module, importable by name from any test file (pytest uses --import-mode=importlib)."""
-    if MODULE_NAME in sys.modules:
-        return sys.modules[MODULE_NAME]
-    spec = importlib.util.spec_from_file_location(MODULE_NAME, __file__)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[MODULE_NAME] = module
-    spec.loader.exec_module(module)
-    return module
+    """This module (tests import it as `runner_fixtures`; `pythonpath = ["tests"]` in pytest)."""
+    return sys.modules[MODULE_NAME]
+
+
+# One module object under both names, so hook implementations and classes are never duplicated.
+sys.modules.setdefault(MODULE_NAME, sys.modules[__name__])
 
 
 def agentbench_cmd() -> list[str]:
