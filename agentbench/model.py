@@ -109,10 +109,16 @@ def cache_key(
     tools: list[ToolSpec] | None,
     config: GenerateConfig,
     epoch: int,
+    sample_id: str | None = None,
 ) -> str:
-    """A stable hash of everything that determines a response."""
+    """A stable hash of everything that determines a response.
+
+    The sample id is part of it because models such as `oracle` and `replay` answer per sample:
+    two samples with the same prompt must not share a cached answer.
+    """
     payload = {
         "model": model,
+        "sample": sample_id,
         "messages": [m.model_dump(mode="json") for m in messages],
         "tools": [t.model_dump(mode="json") for t in tools or []],
         "config": config.model_dump(mode="json", exclude={"timeout"}),
@@ -191,7 +197,14 @@ class Model:
         info = current_episode()
         key = None
         if self.cache is not None:
-            key = cache_key(self.ref, messages, tools, config, info.epoch if info else 0)
+            key = cache_key(
+                self.ref,
+                messages,
+                tools,
+                config,
+                info.epoch if info else 0,
+                info.sample.id if info else None,
+            )
             cached = self.cache.get_response(key)
             if cached is not None:
                 if info is not None:

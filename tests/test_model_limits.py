@@ -131,7 +131,7 @@ async def test_cache_returns_the_stored_response_without_calling_the_provider() 
     assert cache.data[next(iter(cache.data))].usage.cost == 0.01  # the stored copy is untouched
 
 
-async def test_cache_key_covers_model_messages_tools_config_and_epoch() -> None:
+async def test_cache_key_covers_model_messages_tools_config_epoch_and_sample() -> None:
     tool = ToolSpec(name="bash")
     base = dict(model="a/m", messages=HELLO, tools=None, config=GenerateConfig(), epoch=0)
     key = cache_key(**base)
@@ -142,6 +142,7 @@ async def test_cache_key_covers_model_messages_tools_config_and_epoch() -> None:
         {"tools": [tool]},
         {"config": GenerateConfig(temperature=0.5)},
         {"epoch": 1},
+        {"sample_id": "other-sample"},
     ]
     keys = {cache_key(**{**base, **v}) for v in variants}
     assert key not in keys and len(keys) == len(variants)
