@@ -32,6 +32,11 @@ def _terminal_code(*commands: str, open_terminal: bool = True) -> str:
         "    win = run('xdotool', 'getactivewindow').strip()",
         "    if win and 'terminal' in run('xprop', '-id', win, 'WM_CLASS').lower():",
         "        break",
+        # Keys typed before the terminal's shell runs can be lost: wait for a bash on a pty.
+        "for _ in range(100):",
+        "    if run('sh', '-c', 'ps -eo tty=,comm= | grep -Eq \"^pts/[0-9]+ +bash\" && echo ok'):",
+        "        break",
+        "    time.sleep(0.1)",
         "time.sleep(0.5)",
     ]
     for command in commands:
