@@ -216,6 +216,7 @@ def _run_options(f: Any) -> Any:
 
 def build_run_config(params: dict[str, Any], task: str | None) -> Any:
     """A RunConfig from the command's parameters, setting only what the user gave."""
+    from agentbench._runner.scheduler import split_ids
     from agentbench.errors import ConfigError
     from agentbench.task import parse_options
     from agentbench.types import GenerateConfig, Limits, RunConfig
@@ -223,37 +224,31 @@ def build_run_config(params: dict[str, Any], task: str | None) -> Any:
     fields: dict[str, Any] = {}
     if task:
         fields["task"] = task
-    simple = {
-        "model": "model",
-        "sandbox": "sandbox",
-        "epochs": "epochs",
-        "limit": "limit",
-        "max_episodes": "max_episodes",
-        "max_connections": "max_connections",
-        "model_timeout": "model_timeout",
-        "max_retries": "max_retries",
-        "infra_retries": "infra_retries",
-        "run_dir": "run_dir",
-        "run_name": "run_name",
-        "resume": "resume",
-        "seed": "seed",
-        "cache": "cache",
-        "fail_fast": "fail_fast",
-    }
-    for param, field_name in simple.items():
-        if params.get(param) is not None:
-            fields[field_name] = params[param]
-    for param, field_name in (
-        ("task_options", "task_options"),
-        ("model_options", "model_options"),
-        ("sandbox_options", "sandbox_options"),
-    ):
-        if params.get(param):
-            fields[field_name] = parse_kv(params[param], "-" + param[0].upper())
+    simple = (
+        "model",
+        "sandbox",
+        "epochs",
+        "limit",
+        "max_episodes",
+        "max_connections",
+        "model_timeout",
+        "max_retries",
+        "infra_retries",
+        "run_dir",
+        "run_name",
+        "resume",
+        "seed",
+        "cache",
+        "fail_fast",
+    )
+    for name in simple:
+        if params.get(name) is not None:
+            fields[name] = params[name]
+    for name in ("task_options", "model_options", "sandbox_options"):
+        if params.get(name):
+            fields[name] = parse_kv(params[name], "-" + name[0].upper())
     if params.get("sample_ids"):
-        fields["sample_ids"] = [
-            p.strip() for item in params["sample_ids"] for p in item.split(",") if p.strip()
-        ]
+        fields["sample_ids"] = split_ids(params["sample_ids"])
     generate = parse_kv(params.get("generate_options") or (), "-G")
     for param, key in (
         ("temperature", "temperature"),

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 # Base problem templates: (name, signature/doc, body, Pro caller, caller body, tests); {k} varies.
@@ -100,7 +101,7 @@ def main() -> None:
         if done.returncode != 0:
             sys.exit(f"agentbench run failed ({done.returncode}):\n{done.stderr[-3000:]}")
         summary = json.loads(done.stdout.strip().splitlines()[-1])
-        with sqlite3.connect(Path(tmp) / "bench" / "agentbench.db") as db:
+        with closing(sqlite3.connect(Path(tmp) / "bench" / "agentbench.db")) as db:
             durations = [row[0] for row in db.execute("SELECT duration_s FROM episodes")]
     passed = summary["metrics"].get("passed")
     print(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import IO, Any
 
 from agentbench._runner.episode import EpisodeRecord, run_episode
@@ -123,7 +124,7 @@ async def debug_episode(
         )
     sample = samples[0]
     run_id = config.run_name or "debug-" + make_run_id(config.task, config.model)
-    run_dir = _run_dir(config, run_id)
+    run_dir = Path(config.run_dir) / run_id
     model = build_model(registry, config)
     backend = LazyBackend(registry, config.sandbox, run_id, config.sandbox_options)
     env = episode_env(config, run_id, task, model, backend, run_dir)
@@ -145,12 +146,6 @@ async def debug_episode(
         await model.aclose()
         await backend.aclose()  # a kept sandbox is left out by the backend
     return record
-
-
-def _run_dir(config: RunConfig, run_id: str) -> Any:
-    from pathlib import Path
-
-    return Path(config.run_dir) / run_id
 
 
 def _print_result(record: EpisodeRecord, out: IO[str]) -> None:
@@ -176,8 +171,7 @@ async def _keep(backend: LazyBackend, record: EpisodeRecord, out: IO[str]) -> bo
     if sandbox is None:
         return False
     real = await backend()
-    keep = getattr(real, "keep", None)
-    if keep is not None and await keep(sandbox):
+    if await real.keep(sandbox):
         print(f"sandbox kept alive: {sandbox.describe()}", file=out, flush=True)
         return True
     print(f"sandbox closed ({type(real).__name__} cannot keep one alive)", file=out, flush=True)

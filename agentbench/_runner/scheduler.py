@@ -78,7 +78,8 @@ def make_run_id(task: str, model: str, now: datetime | None = None) -> str:
     )
 
 
-def _split_ids(sample_ids: Iterable[str]) -> list[str]:
+def split_ids(sample_ids: Iterable[str]) -> list[str]:
+    """`("a,b", "c")` -> `["a", "b", "c"]`: repeated and comma-separated `--sample-id`s."""
     return [p.strip() for item in sample_ids for p in item.split(",") if p.strip()]
 
 
@@ -100,7 +101,7 @@ def select_samples(
             )
         seen.add(sample.id)
     if sample_ids:
-        patterns = _split_ids(sample_ids)
+        patterns = split_ids(sample_ids)
         hits = {p: [s for s in samples if fnmatchcase(s.id, p)] for p in patterns}
         for pattern, matched in hits.items():
             if not matched:

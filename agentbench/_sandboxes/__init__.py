@@ -1,6 +1,31 @@
 """Built-in sandbox backends: one `register(...)` line each, the classes imported on use."""
 
+from typing import Any
+
 from agentbench.hookspecs import hookimpl
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def option_flag(options: dict[str, Any], name: str, default: bool) -> bool:
+    """A boolean option given as a bool or a string (true/false, 1/0, yes/no, on/off).
+
+    Raises:
+        ConfigError: for any other string, rather than guessing what it means.
+    """
+    value = options.get(name, default)
+    if not isinstance(value, str):
+        return bool(value)
+    word = value.strip().lower()
+    if word not in _TRUE + _FALSE:
+        from agentbench.errors import ConfigError
+
+        raise ConfigError(
+            f"sandbox option {name}={value!r} is not a yes/no value",
+            f"use {name}=true or {name}=false",
+        )
+    return word in _TRUE
 
 
 @hookimpl

@@ -75,7 +75,7 @@ def list_() -> None:
 
     client = _client()
     for name in images.known_images():
-        ref = f"{images.REPO}/{name}:latest"
+        ref = images.image_ref(name)
         if images.image_exists(client, ref):
             info = client.api.inspect_image(ref)
             click.echo(

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from agentbench._sandboxes import option_flag
 from agentbench.sandbox import Sandbox, SandboxBackend, SandboxSpec
 from agentbench.types import ExecResult
 
@@ -37,10 +38,6 @@ TIMEOUT_EXIT_CODE = 124
 #: that did not redirect them) before that child's process group is killed.
 PIPE_GRACE_S = 1.0
 _MARKER = "AGENTBENCH_LOCAL_SANDBOX"
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).lower() in {"1", "true", "yes", "on"}
 
 
 class _Capture:
@@ -244,7 +241,7 @@ class LocalSandbox(Sandbox):
             # this is second best).
             for pgid in self._pgids:
                 _killpg(pgid)
-        if not _truthy(self.spec.options.get("keep", False)):
+        if not option_flag(self.spec.options, "keep", False):
             await asyncio.to_thread(shutil.rmtree, self.root, True)
 
     def describe(self) -> str:
@@ -294,7 +291,7 @@ class LocalBackend(SandboxBackend):
                 "the local sandbox has NO isolation: commands run as you, on this machine, "
                 "with network access; use --sandbox docker for untrusted code"
             )
-        if _truthy(self.options.get("keep", False)):
+        if option_flag(self.options, "keep", False):
             spec = spec.model_copy(update={"options": {**spec.options, "keep": True}})
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-")[:60]
         root = Path(
@@ -303,7 +300,7 @@ class LocalBackend(SandboxBackend):
             )
         )
         sandbox = LocalSandbox(
-            spec, root, inherit_env=_truthy(self.options.get("inherit_env", False))
+            spec, root, inherit_env=option_flag(self.options, "inherit_env", False)
         )
         self._open.add(sandbox)
         try:

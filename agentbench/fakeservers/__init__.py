@@ -80,8 +80,7 @@ __all__ = [
 ]
 
 SERVERS: dict[str, type[FakeServer]] = {
-    "openai": FakeOpenAIServer,
-    "anthropic": FakeAnthropicServer,
+    s.protocol: s for s in (FakeOpenAIServer, FakeAnthropicServer)
 }
 
 

@@ -204,10 +204,13 @@ class FakeServer:
                 request = await _read_request(reader)
                 if request is None or not await self._answer(request, writer):
                     break
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        except asyncio.CancelledError:
-            pass  # the server is stopping; end this connection quietly
+        except (
+            ConnectionError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            asyncio.CancelledError,  # the server is stopping
+        ):
+            pass  # end this connection quietly
         finally:
             self.open_connections -= 1
             self._handlers.discard(handler)

@@ -28,8 +28,7 @@ class FakeOpenAIServer(FakeServer):
         return f"http://{self.host}:{self.port}/v1"
 
     def key_of(self, request: RecordedRequest) -> str | None:
-        auth = request.headers.get("authorization", "")
-        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        return _bearer(request)
 
     def error(self, status: int, kind: str, message: str) -> _Answer:
         body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
@@ -124,10 +123,8 @@ class FakeAnthropicServer(FakeServer):
     path = "/v1/messages"
 
     def key_of(self, request: RecordedRequest) -> str | None:
-        auth = request.headers.get("authorization", "")  # newer SDKs send the key as a bearer token
-        return request.headers.get("x-api-key") or (
-            auth[7:] if auth.startswith("Bearer ") else None
-        )
+        # Newer SDKs send the key as a bearer token.
+        return request.headers.get("x-api-key") or _bearer(request)
 
     def error(self, status: int, kind: str, message: str) -> _Answer:
         kind = "overloaded_error" if status == 529 else kind
@@ -200,6 +197,11 @@ class FakeAnthropicServer(FakeServer):
                 "cache_creation_input_tokens": 0,
             },
         }
+
+
+def _bearer(request: RecordedRequest) -> str | None:
+    auth = request.headers.get("authorization", "")
+    return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
 
 
 def _messages(body: dict[str, Any], error: str) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ import contextlib
 import logging
 import os
 import sys
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from agentbench.errors import InfrastructureError, SandboxError
 from agentbench.sandbox import Sandbox, SandboxBackend, SandboxSpec
@@ -42,6 +42,7 @@ log = logging.getLogger("agentbench.sandbox.docker")
 # Backends not closed yet: the atexit safety net removes their containers (strong references, so a
 # backend dropped without aclose() is still cleaned up at exit).
 _live_backends: set[DockerBackend] = set()
+_S = TypeVar("_S", bound=DockerSandbox)
 
 
 class DockerBackend(SandboxBackend):
@@ -91,6 +92,10 @@ class DockerBackend(SandboxBackend):
         sandbox = await self._warm(spec)
         if sandbox is None:
             sandbox = await self._start(spec, label)
+        return await self._hand_out(sandbox, spec)
+
+    async def _hand_out(self, sandbox: _S, spec: SandboxSpec) -> _S:
+        """Track `sandbox` and place the episode's files (discarded again on failure)."""
         self._live[sandbox.id] = sandbox
         if self._closing:  # aclose() ran while the container was starting
             await self._discard(sandbox)
@@ -120,16 +125,7 @@ class DockerBackend(SandboxBackend):
         except BaseException:
             slot.release()
             raise
-        self._live[sandbox.id] = sandbox
-        if self._closing:
-            await self._discard(sandbox)
-            raise InfrastructureError("the docker backend is closing")
-        try:
-            await sandbox.prepare(spec)
-        except BaseException:
-            await self._discard(sandbox)
-            raise
-        return sandbox
+        return await self._hand_out(sandbox, spec)
 
     async def _warm(self, spec: SandboxSpec) -> DockerSandbox | None:
         if not spec.resettable:

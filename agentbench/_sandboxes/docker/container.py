@@ -15,6 +15,7 @@ from agentbench.errors import InfrastructureError
 from agentbench.sandbox import Sandbox, SandboxSpec
 from agentbench.types import ExecResult
 
+from .. import option_flag
 from .channel import DockerExecChannel, ExecutorChannel, raise_for_reply
 
 log = logging.getLogger("agentbench.sandbox.docker")
@@ -43,14 +44,6 @@ TMPFS_FLAGS = "rw,exec,nosuid,nodev"
 def executor_source() -> str:
     """The in-container executor program (a standalone script)."""
     return resources.files(__package__).joinpath("executor_main.py").read_text()
-
-
-def option_flag(options: dict[str, Any], name: str, default: bool) -> bool:
-    """A boolean option given as a bool or a string ("false", "0", "no" are false)."""
-    value = options.get(name, default)
-    if isinstance(value, str):
-        return value.strip().lower() not in ("0", "false", "no", "off", "")
-    return bool(value)
 
 
 def home_dir(user: str | None) -> str | None:

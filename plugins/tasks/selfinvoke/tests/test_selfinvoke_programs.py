@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from agentbench_selfinvoke.basecheck import base_function_name, without_definition
-from agentbench_selfinvoke.execution import classify_failure, last_exception_type
+from agentbench_selfinvoke.execution import classify_failure
 from agentbench_selfinvoke.programs import (
     Answer,
     extract_completion,
@@ -165,7 +165,7 @@ def test_chained_tracebacks_name_the_last_exception() -> None:
         "During handling of the above exception, another exception occurred:\n\n"
         'Traceback (most recent call last):\n  File "a", line 3\nValueError: bad\n'
     )
-    assert last_exception_type(stderr) == "ValueError"
+    assert classify_failure(_failed(stderr)) == "runtime_error:ValueError"
 
 
 def test_base_function_is_the_last_def_of_the_base_problem() -> None:

@@ -95,9 +95,8 @@ class HelloArith(Task):
             reply = f"error: no tool {call.name!r} with these arguments; use python(code=...)"
         else:
             result = await run_python(ctx, code, timeout=10, filename="scratch.py")
-            reply = (result.stdout + result.stderr)[
-                -2000:
-            ] or f"(no output, exit code {result.exit_code})"
+            output = (result.stdout + result.stderr)[-2000:]
+            reply = output or f"(no output, exit code {result.exit_code})"
         ctx.log.add("tool", name=call.name, arguments=call.arguments, output=reply)
         return Message.tool(call.id, reply, name=call.name)
 

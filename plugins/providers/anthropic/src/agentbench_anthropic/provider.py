@@ -90,8 +90,11 @@ class AnthropicProvider(SdkProvider):
 
     async def _create_n(self, body: dict[str, Any], n: int, timeout: float) -> list[dict[str, Any]]:
         if n == 1:
-            return [await self._create(body, timeout)]
-        calls = [asyncio.ensure_future(self._create(body, timeout)) for _ in range(n)]
+            return [await self.post_json("/v1/messages", body, timeout=timeout)]
+        calls = [
+            asyncio.ensure_future(self.post_json("/v1/messages", body, timeout=timeout))
+            for _ in range(n)
+        ]
         try:
             return list(await asyncio.gather(*calls))
         except BaseException:
@@ -99,7 +102,3 @@ class AnthropicProvider(SdkProvider):
                 call.cancel()
             await asyncio.gather(*calls, return_exceptions=True)
             raise
-
-    async def _create(self, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        data: dict[str, Any] = await self.post_json("/v1/messages", body, timeout=timeout)
-        return data

@@ -150,16 +150,14 @@ def _choice(choice: dict[str, Any]) -> ModelChoice:
 
 def _tool_call(call: dict[str, Any]) -> ToolCall:
     function = call.get("function") or {}
-    raw = function.get("arguments") or "{}"
+    name, raw = function.get("name", ""), function.get("arguments") or "{}"
     try:
         arguments = json.loads(raw)
     except ValueError as exc:
-        return ToolCall(id=call["id"], name=function.get("name", ""), parse_error=f"{exc}: {raw!r}")
+        return ToolCall(id=call["id"], name=name, parse_error=f"{exc}: {raw!r}")
     if not isinstance(arguments, dict):
-        return ToolCall(
-            id=call["id"], name=function.get("name", ""), parse_error=f"not an object: {raw!r}"
-        )
-    return ToolCall(id=call["id"], name=function.get("name", ""), arguments=arguments)
+        return ToolCall(id=call["id"], name=name, parse_error=f"not an object: {raw!r}")
+    return ToolCall(id=call["id"], name=name, arguments=arguments)
 
 
 def _token(token: dict[str, Any]) -> TokenLogprob:

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentbench import EpisodeContext, ImagePart, LimitExceeded, Message, TextPart
+from agentbench import EpisodeContext, ImagePart, Message, TextPart
 
 from . import a11y, prompts
 from .actions import ActionError, computer_13_to_code, describe, parse_computer_13, parse_pyautogui
@@ -135,15 +135,13 @@ async def run_agent(
             ctx.log.add("actions", step=step, actions=[describe(a) for a in actions])
             problems = []
             for action in actions:
+                trajectory.actions.append(action)
                 if action == "WAIT":
-                    trajectory.actions.append(action)
                     await asyncio.sleep(config.wait_seconds)
                     continue
                 if action in ("DONE", "FAIL"):
-                    trajectory.actions.append(action)
                     trajectory.done = True
                     break
-                trajectory.actions.append(action)
                 problem = await run_action(controller, action, config, screen)
                 if problem:
                     problems.append(problem)
@@ -163,8 +161,6 @@ async def run_agent(
                 if problems
                 else ("" if actions else "no action was found in it")
             )
-    except LimitExceeded:
-        raise
     finally:
         final = await _final_screenshot(controller)
         if final is not None:

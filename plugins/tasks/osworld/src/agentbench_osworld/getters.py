@@ -36,22 +36,21 @@ class EvalEnv:
     assets: list[Path] = field(default_factory=list)
 
 
-async def get_vm_command_line(env: EvalEnv, config: dict[str, Any]) -> str | None:
+async def _command_stream(env: EvalEnv, config: dict[str, Any], stream: str) -> str | None:
     result = await env.controller.execute(
         config["command"],
         shell=bool(config.get("shell", False)),
         timeout=float(config.get("timeout", 30)),
     )
-    return result.get("output") if result.get("status") == "success" else None
+    return result.get(stream) if result.get("status") == "success" else None
+
+
+async def get_vm_command_line(env: EvalEnv, config: dict[str, Any]) -> str | None:
+    return await _command_stream(env, config, "output")
 
 
 async def get_vm_command_error(env: EvalEnv, config: dict[str, Any]) -> str | None:
-    result = await env.controller.execute(
-        config["command"],
-        shell=bool(config.get("shell", False)),
-        timeout=float(config.get("timeout", 30)),
-    )
-    return result.get("error") if result.get("status") == "success" else None
+    return await _command_stream(env, config, "error")
 
 
 async def get_vm_terminal_output(env: EvalEnv, config: dict[str, Any]) -> str | None:

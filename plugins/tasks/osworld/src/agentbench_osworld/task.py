@@ -166,7 +166,7 @@ class OSWorldTask(Task):
         await asyncio.sleep(self.options.settle_seconds)
 
     async def solve(self, ctx: EpisodeContext) -> None:
-        setup_env, eval_env = self._envs(ctx)
+        setup_env, _ = self._envs(ctx)
         opts = self.options
         config = AgentConfig(
             action_space=opts.action_space,
@@ -176,10 +176,8 @@ class OSWorldTask(Task):
             a11y_max_tokens=opts.a11y_max_tokens,
             sleep_after_action=opts.sleep_after_action,
         )
-        trajectory = await run_agent(
-            ctx, setup_env.controller, str(ctx.sample.input), config, setup_env.screen
-        )
-        eval_env.action_history = trajectory.actions
+        # run_agent keeps the trajectory in ctx.state, where check() reads the action history.
+        await run_agent(ctx, setup_env.controller, str(ctx.sample.input), config, setup_env.screen)
 
     async def check(self, ctx: EpisodeContext) -> Score:
         task = self.task_file(ctx.sample)

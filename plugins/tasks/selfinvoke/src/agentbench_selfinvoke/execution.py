@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+import agentbench
 from agentbench import EpisodeContext, ExecResult
 
 #: Printed by the runner after the program and its tests ran to the end.
@@ -31,9 +31,6 @@ RUNNER_SOURCE = (
     "sys.stdout.flush()\n"
     f"os.write(1, b'\\n{DONE_MARKER}\\n')\n"
 )
-
-_SYNTAX_TYPES = {"SyntaxError", "IndentationError", "TabError"}
-_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::\s|:$|$)")
 
 
 @dataclass
@@ -94,35 +91,16 @@ def _outcome(result: ExecResult) -> ProgramRun:
 def classify_failure(result: ExecResult) -> str:
     """Name a failed run: "timeout", "syntax_error", "assertion_error" or "runtime_error:<Type>".
 
-    The type is the exception of the last traceback on stderr (its last dotted part), as in
-    `agentbench.checkers`. A program that exits early (`exit()`, `sys.exit()`, `os._exit(0)`) is
-    "runtime_error:SystemExit"; one that dies without a traceback "runtime_error:exit_<code>".
+    `agentbench.classify_failure`, plus the runner's own cases: a program that exits early
+    (`exit()`, `sys.exit()`, `os._exit(0)`) is "runtime_error:SystemExit".
     """
-    if result.timed_out:
-        return "timeout"
-    name = last_exception_type(result.stderr)
-    if name is None:
-        if result.exit_code == 0:  # ended before the runner's done marker
-            return "runtime_error:SystemExit"
-        return f"runtime_error:exit_{result.exit_code}"
-    if name in _SYNTAX_TYPES:
-        return "syntax_error"
-    if name == "AssertionError":
-        return "assertion_error"
-    return f"runtime_error:{name}"
+    if not result.timed_out and (result.exit_code == 0 or _exited_early(result.stderr)):
+        return "runtime_error:SystemExit"  # exit 0 here means it ended before the done marker
+    return agentbench.classify_failure(result)
 
 
-def last_exception_type(stderr: str) -> str | None:
-    """The exception type named on the last unindented "Type: message" line of a traceback."""
-    lines = stderr.splitlines()
-    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (")]
-    if not starts:
-        # No traceback: only the runner's own early-exit line names a type.
-        return "SystemExit" if any(line.startswith("SystemExit: ") for line in lines) else None
-    for line in reversed(lines[starts[-1] :]):
-        if not line or line[0].isspace() or line.startswith("Traceback ("):
-            continue
-        match = _EXCEPTION_LINE.match(line)
-        if match:
-            return match.group(1).rsplit(".", 1)[-1]
-    return None
+def _exited_early(stderr: str) -> bool:
+    # The runner reports an early exit with this line and no traceback.
+    return "Traceback (" not in stderr and any(
+        line.startswith("SystemExit: ") for line in stderr.splitlines()
+    )

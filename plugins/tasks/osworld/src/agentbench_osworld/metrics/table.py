@@ -98,15 +98,19 @@ def _value(sheet, coordinate: str) -> Any:
     return None if sheet is None else sheet[coordinate].value
 
 
+def _sheet_pair(rule: dict[str, Any], result, expected):
+    return (
+        _sheet(rule["sheet_idx0"], result, expected),
+        _sheet(rule["sheet_idx1"], result, expected),
+    )
+
+
 def _check(rule: dict[str, Any], result, expected) -> bool:
     kind = rule["type"]
     if kind == "sheet_name":
         return expected is not None and result.sheetnames == expected.sheetnames
     if kind == "sheet_data":
-        one, two = (
-            _sheet(rule["sheet_idx0"], result, expected),
-            _sheet(rule["sheet_idx1"], result, expected),
-        )
+        one, two = _sheet_pair(rule, result, expected)
         precision = int(rule.get("precision", 4))
         return (
             one is not None
@@ -114,10 +118,7 @@ def _check(rule: dict[str, Any], result, expected) -> bool:
             and sheet_values(one, precision) == sheet_values(two, precision)
         )
     if kind == "sheet_fuzzy":
-        one, two = (
-            _sheet(rule["sheet_idx0"], result, expected),
-            _sheet(rule["sheet_idx1"], result, expected),
-        )
+        one, two = _sheet_pair(rule, result, expected)
         return all(
             _fuzzy_ok(r, str(_value(one, c)), str(_value(two, c)))
             for r in rule["rules"]
@@ -134,10 +135,7 @@ def _check(rule: dict[str, Any], result, expected) -> bool:
             if prop == "value"
         )
     if kind == "freeze":
-        one, two = (
-            _sheet(rule["sheet_idx0"], result, expected),
-            _sheet(rule["sheet_idx1"], result, expected),
-        )
+        one, two = _sheet_pair(rule, result, expected)
         return one is not None and two is not None and one.freeze_panes == two.freeze_panes
     if kind == "zoom":
         sheet = _sheet(rule["sheet_idx"], result, expected)
