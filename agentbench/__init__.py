@@ -83,6 +83,8 @@ _EXPORTS: dict[str, str] = {
     "classify_failure": "agentbench.checkers",
     "TestReport": "agentbench.checkers",
     "TestOutcome": "agentbench.checkers",
+    "run_script": "agentbench.sealed",
+    "ScriptReport": "agentbench.sealed",
     # testing kit for plugin authors
     "run_episode": "agentbench.testing",
     "EpisodeRun": "agentbench.testing",

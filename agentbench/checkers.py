@@ -10,13 +10,19 @@ and appear in the episode's transcript).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from agentbench.sealed import (
+    Verdict,
+    _sandbox_of,
+    failure_of,
+    run_sealed,
+    unfinished_failure,
+)
 from agentbench.types import ExecResult
 
 if TYPE_CHECKING:
@@ -24,93 +30,7 @@ if TYPE_CHECKING:
     from agentbench.task import EpisodeContext
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
-RESULTS_FILE = ".agentbench_unittest.jsonl"
-RUNNER_FILE = "_agentbench_unittest_runner.py"
 SYNTAX_ERRORS = frozenset({"SyntaxError", "IndentationError", "TabError"})
-
-# The runner writes one JSON line per event to a file (not stdout, which the tests may print
-# to), flushed at once, so results of tests that finished survive a timeout or a crash.
-_RUNNER = r"""
-import importlib, json, os, sys, time, traceback, unittest
-
-module_name, results_path = sys.argv[1], os.path.abspath(sys.argv[2])
-sys.path.insert(0, os.getcwd())
-out = open(results_path, "w", encoding="utf-8")
-
-
-def emit(**record):
-    out.write(json.dumps(record) + "\n")
-    out.flush()
-
-
-def describe(err, result, test):
-    return err[0].__name__, result._exc_info_to_string(err, test)[-4000:]
-
-
-class Result(unittest.TestResult):
-    def startTest(self, test):
-        super().startTest(test)
-        self._t0 = time.monotonic()
-
-    def _emit(self, test, outcome, err=None, message="", parent=None):
-        exception = None
-        if err is not None:
-            exception, message = describe(err, self, test)
-        emit(name=test.id(), outcome=outcome, exception=exception, message=message, parent=parent,
-             duration_s=round(time.monotonic() - getattr(self, "_t0", time.monotonic()), 4))
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self._emit(test, "passed")
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self._emit(test, "failed", err)
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self._emit(test, "error", err)
-
-    def addSkip(self, test, reason):
-        super().addSkip(test, reason)
-        self._emit(test, "skipped", message=str(reason))
-
-    def addExpectedFailure(self, test, err):
-        super().addExpectedFailure(test, err)
-        self._emit(test, "passed", message="expected failure")
-
-    def addUnexpectedSuccess(self, test):
-        super().addUnexpectedSuccess(test)
-        self._emit(test, "failed", message="unexpected success")
-
-    def addSubTest(self, test, subtest, err):
-        super().addSubTest(test, subtest, err)
-        if err is not None:
-            failed = issubclass(err[0], test.failureException)
-            self._emit(subtest, "failed" if failed else "error", err, parent=test.id())
-
-
-def ids(suite):
-    for item in suite:
-        if isinstance(item, unittest.TestSuite):
-            yield from ids(item)
-        else:
-            yield item.id()
-
-
-try:
-    module = importlib.import_module(module_name)
-except BaseException as exc:
-    emit(name="<import>", outcome="error", exception=type(exc).__name__,
-         message=traceback.format_exc()[-4000:])
-    sys.exit(2)
-suite = unittest.TestLoader().loadTestsFromModule(module)
-emit(collected=list(ids(suite)))
-result = Result()
-suite.run(result)
-emit(done=True)
-sys.exit(0 if result.wasSuccessful() else 1)
-"""
 
 
 class TestOutcome(BaseModel):
@@ -138,6 +58,11 @@ class TestReport(BaseModel):
     collected: int = 0
     import_error: TestOutcome | None = None
     exec: ExecResult
+    finished: bool = Field(default=True, description="the harness wrote its signed final record")
+    tampered: list[str] = Field(default_factory=list, description="protected state changed")
+    notes: list[str] = Field(default_factory=list, description="what the harness denied")
+    stdout_tail: str = ""
+    stderr_tail: str = ""
 
     def count(self, outcome: Outcome) -> int:
         """How many tests had `outcome`."""
@@ -161,10 +86,15 @@ class TestReport(BaseModel):
 
     @property
     def all_passed(self) -> bool:
-        """At least one test ran, and every test passed (or was skipped)."""
+        """The run finished untampered, at least one test ran, and every test passed."""
         ran = self.passed + self.failed + self.errors
         return (
-            self.import_error is None and ran > 0 and self.passed == ran and not self.exec.timed_out
+            self.finished
+            and not self.tampered
+            and self.import_error is None
+            and ran > 0
+            and self.passed == ran
+            and not self.exec.timed_out
         )
 
     @property
@@ -182,24 +112,30 @@ class TestReport(BaseModel):
         """
         if self.all_passed:
             return "passed"
-        if self.import_error is not None:
-            return _class_of(self.import_error.exception)
+        if self.tampered:
+            return "tampered"
         if self.exec.timed_out:
             return "timeout"
+        if self.import_error is not None:
+            if self.import_error.exception == "NotRun":
+                return unfinished_failure(self.exec)
+            return failure_of(self.import_error.exception)
         for test in self.tests:
             if test.outcome == "error":
-                return (
-                    _class_of(test.exception)
-                    if test.exception != "NotRun"
-                    else classify_failure(self.exec)
-                )
+                if test.exception != "NotRun":
+                    return failure_of(test.exception)
+                return "runtime_error:NotRun" if self.finished else unfinished_failure(self.exec)
         if self.failed:
             return "assertion_error"
-        return classify_failure(self.exec) if not self.exec.ok else "runtime_error:NoTests"
+        return unfinished_failure(self.exec) if not self.finished else "runtime_error:NoTests"
 
     def summary(self) -> str:
         """A one-line account: "3/4 passed (1 failed)", or the import error."""
+        if self.tampered:
+            return "the program changed the test harness: " + ", ".join(self.tampered[:5])
         if self.import_error is not None:
+            if self.import_error.exception in ("NotRun", "Timeout"):
+                return self.import_error.message
             return f"the test module did not import: {self.import_error.exception}"
         extra = ", ".join(
             f"{n} {w}"
@@ -212,14 +148,6 @@ class TestReport(BaseModel):
         )
         text = f"{self.passed}/{len(self.tests)} passed" + (f" ({extra})" if extra else "")
         return text + (" [timed out]" if self.exec.timed_out else "")
-
-
-def _class_of(exception: str | None) -> str:
-    if exception in SYNTAX_ERRORS:
-        return "syntax_error"
-    if exception == "AssertionError":
-        return "assertion_error"
-    return f"runtime_error:{exception or 'unknown'}"
 
 
 _FRAME = re.compile(r'^\s+File "')
@@ -255,21 +183,12 @@ def classify_failure(result: ExecResult) -> str:
     name = exception_type(result.stderr) or exception_type(result.stdout)
     if name is None:
         return f"runtime_error:exit_{result.exit_code}"
-    return _class_of(name)
+    return failure_of(name)
 
 
 async def _exec(target: Sandbox | EpisodeContext, cmd: list[str], **kwargs: Any) -> ExecResult:
     # Both have an `exec` with this signature; the context's also logs the command.
     return await target.exec(cmd, **kwargs)
-
-
-def _sandbox_of(target: Sandbox | EpisodeContext) -> Sandbox:
-    from agentbench.task import EpisodeContext
-
-    sandbox = target.sandbox if isinstance(target, EpisodeContext) else target
-    if sandbox is None:
-        raise RuntimeError("this episode has no sandbox; the task's sandbox_spec() returned None")
-    return sandbox
 
 
 async def _write(target: Sandbox | EpisodeContext, path: str, content: str | bytes) -> None:
@@ -318,53 +237,71 @@ async def run_unittest(
     *,
     timeout: float,
     module_name: str = "test_solution",
-    files: Mapping[str, str | bytes] | None = None,
+    files: Mapping[str, str] | None = None,
     python: str = "python",
+    select: Sequence[str] | None = None,
 ) -> TestReport:
-    """Run a unittest module in the sandbox and report every test's outcome.
+    """Run a unittest module in the sandbox, sealed, and report every test's outcome.
+
+    The module runs in a fresh directory through the sealed harness (see `agentbench.sealed`):
+    outcomes are signed records a tested program cannot forge, and a run that wrote no final
+    record (killed, timed out, ended early) never counts as passed.
 
     Args:
         target: The sandbox, or the episode context (to log the command in the transcript).
         test_module_source: The source of the test module (unittest.TestCase classes).
         timeout: Seconds for the whole run; tests that had not finished are reported `NotRun`.
         module_name: The module name the tests are written as (`<module_name>.py`).
-        files: Other files to write first, e.g. {"solution.py": code} that the tests import.
-        python: The interpreter command.
+        files: Other files placed beside it, e.g. {"solution.py": code} that the tests import.
+        python: The interpreter command (Python 3.8 or newer).
+        select: Run only these tests: test ids, class names, or "Class.test_method" names.
     """
-    await write_files(target, files)
-    await _write(target, f"{module_name}.py", test_module_source)
-    await _write(target, RUNNER_FILE, _RUNNER)
-    await _write(target, RESULTS_FILE, "")
-    result = await _exec(target, [python, RUNNER_FILE, module_name, RESULTS_FILE], timeout=timeout)
-    try:
-        raw = await _sandbox_of(target).read_file(RESULTS_FILE)
-    except FileNotFoundError:
-        raw = ""
-    return parse_results(str(raw), result)
+    payload = {
+        "mode": "unittest",
+        "module": module_name,
+        "files": {**dict(files or {}), f"{module_name}.py": test_module_source},
+        "select": list(select) if select else None,
+    }
+    result, verdict = await run_sealed(target, payload, timeout=timeout, python=python)
+    return report_of(verdict, result)
 
 
-def parse_results(raw: str, result: ExecResult) -> TestReport:
-    """Build a `TestReport` from the runner's JSON lines (tolerating a cut-off last line)."""
-    report = TestReport(exec=result)
-    collected: list[str] = []
+def report_of(verdict: Verdict, result: ExecResult) -> TestReport:
+    """Build a `TestReport` from a sealed run's signed records."""
+    done = verdict.done or {}
+    report = TestReport(
+        exec=result,
+        finished=verdict.finished,
+        tampered=verdict.tampered,
+        notes=verdict.notes,
+        stdout_tail=str(done.get("stdout_tail") or ""),
+        stderr_tail=str(done.get("stderr_tail") or ""),
+    )
+    if done.get("stage") == "import":
+        report.import_error = TestOutcome(
+            name="<import>",
+            outcome="error",
+            exception=done.get("exception"),
+            message=str(done.get("message") or "")[-4000:],
+        )
+        return report
     seen: set[str] = set()
-    done = False
-    for line in raw.splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # the process died mid-line
-        if "collected" in record:
-            collected = list(record["collected"])
-            report.collected = len(collected)
-        elif record.get("name") == "<import>":
-            report.import_error = TestOutcome(**record)
-        elif record.get("done"):
-            done = True
-        elif "name" in record and "outcome" in record:
-            seen.add(record.pop("parent", None) or record["name"])
-            report.tests.append(TestOutcome(**record))
-    if done:
+    for record in verdict.tests:
+        name = str(record.get("name") or "?")
+        seen.add(str(record.get("parent") or name))
+        report.tests.append(
+            TestOutcome(
+                name=name,
+                outcome=record.get("outcome") if record.get("outcome") in _OUTCOMES else "error",
+                exception=record.get("exception"),
+                message=str(record.get("message") or "")[-4000:],
+            )
+        )
+    collected = [str(c) for c in verdict.collected]
+    report.collected = len(collected)
+    if done.get("stage") == "tests" and not done.get("ok"):
+        why = f"not run: the test run stopped ({done.get('exception')})"
+    elif verdict.finished:
         why = "not run: a setUpClass or setUpModule failed"
     elif result.timed_out:
         why = "not run: the test run timed out"
@@ -375,11 +312,14 @@ def parse_results(raw: str, result: ExecResult) -> TestReport:
             report.tests.append(
                 TestOutcome(name=name, outcome="error", exception="NotRun", message=why)
             )
-    if not raw.strip() and not result.ok:
+    if not verdict.finished and not report.tests:
         report.import_error = TestOutcome(
             name="<import>",
             outcome="error",
-            exception=exception_type(result.stderr) or "NotRun",
-            message=(result.stderr or result.stdout)[-4000:],
+            exception="NotRun" if not result.timed_out else "Timeout",
+            message=why,
         )
     return report
+
+
+_OUTCOMES = ("passed", "failed", "error", "skipped")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from agentbench_selfinvoke.basecheck import base_function_name, without_definition
-from agentbench_selfinvoke.execution import classify_failure
 from agentbench_selfinvoke.programs import (
     Answer,
     extract_completion,
@@ -22,8 +21,6 @@ from agentbench_selfinvoke.prompts import (
     completion_prompt,
     pro_prompt_parts,
 )
-
-from agentbench import ExecResult
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SYSTEM = (
@@ -133,39 +130,6 @@ def test_reference_answer_yields_upstream_ground_truth(he: dict, mode: str, base
     if not base:
         gold += he["new_problem"] + he["new_solution"]
     assert answer.program(he).strip() == gold.strip()
-
-
-def _failed(stderr: str, exit_code: int = 1, timed_out: bool = False) -> ExecResult:
-    return ExecResult(exit_code=exit_code, stderr=stderr, timed_out=timed_out)
-
-
-def test_failures_are_classified() -> None:
-    tb = 'Traceback (most recent call last):\n  File "p.py", line 3, in <module>\n    f()\n'
-    assert classify_failure(_failed(tb + "AssertionError\n")) == "assertion_error"
-    assert classify_failure(_failed(tb + "ZeroDivisionError: division by zero\n")) == (
-        "runtime_error:ZeroDivisionError"
-    )
-    assert classify_failure(_failed(tb + "numpy.linalg.LinAlgError: Singular matrix\n")) == (
-        "runtime_error:LinAlgError"
-    )
-    syntax = tb + '  File "p.py", line 2\n    def f(:\n          ^\nSyntaxError: invalid syntax\n'
-    assert classify_failure(_failed(syntax)) == "syntax_error"
-    assert classify_failure(_failed(tb + "IndentationError: unexpected indent\n")) == "syntax_error"
-    assert classify_failure(_failed("", exit_code=124, timed_out=True)) == "timeout"
-    assert classify_failure(_failed("SystemExit: the program exited early (0)\n")) == (
-        "runtime_error:SystemExit"
-    )
-    assert classify_failure(_failed("", exit_code=0)) == "runtime_error:SystemExit"
-    assert classify_failure(_failed("", exit_code=137)) == "runtime_error:exit_137"
-
-
-def test_chained_tracebacks_name_the_last_exception() -> None:
-    stderr = (
-        'Traceback (most recent call last):\n  File "a", line 1\nKeyError: 1\n\n'
-        "During handling of the above exception, another exception occurred:\n\n"
-        'Traceback (most recent call last):\n  File "a", line 3\nValueError: bad\n'
-    )
-    assert classify_failure(_failed(stderr)) == "runtime_error:ValueError"
 
 
 def test_base_function_is_the_last_def_of_the_base_problem() -> None:

@@ -116,6 +116,9 @@ print("\\n{marker}" + str(_ab_calls))
 """
 
 
+_TESTS_START = "_ab_ns[_ab_name] = _ab_checked\n"
+
+
 def base_function_name(record: dict[str, Any]) -> str | None:
     """The function the base problem asks for: the last top-level `def` of `raw_problem`."""
     names = _DEF.findall(record["raw_problem"])
@@ -142,24 +145,28 @@ def without_definition(source: str, name: str) -> str:
     return ast.unparse(ast.Module(body=kept, type_ignores=[]))
 
 
-def base_test_script(answer_program: str, record: dict[str, Any]) -> str:
+def base_test_script(answer_program: str, record: dict[str, Any]) -> tuple[str, str]:
     """The script that scores `answer_program` as a solution of the record's base problem.
 
-    Records whose `raw_problem` names no function fall back to running the reference
-    self-invoking solution and the Pro tests after the answer.
+    Returned as (program, tests) for `agentbench.run_script`: the program part defines the
+    answer and the checking wrapper, the tests part runs the Pro tests through it. Records whose
+    `raw_problem` names no function fall back to running the reference self-invoking solution and
+    the Pro tests after the answer.
     """
     caller = record["new_problem"] + record["new_solution"]
     name = base_function_name(record)
     if name is None:
-        return answer_program + "\n" + caller + "\n" + record["test_code"]
+        return answer_program + "\n" + caller, record["test_code"]
     pro = without_definition(caller, name) + "\n" + record["test_code"]
-    return _HARNESS.format(
+    script = _HARNESS.format(
         reference=record["raw_problem"] + record["raw_solution"],
         answer=answer_program,
         pro=pro,
         name=name,
         marker=CALLS_MARKER,
     )
+    head, _, tests = script.partition(_TESTS_START)
+    return head.rstrip("\n"), _TESTS_START + tests
 
 
 def base_calls(stdout: str) -> int | None:

@@ -1,36 +1,17 @@
-"""Running a program with its test code in the sandbox, and naming how it failed."""
+"""Running a program with its test code in the sandbox, sealed, and naming how it failed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-import agentbench
-from agentbench import EpisodeContext, ExecResult
+from agentbench import EpisodeContext, ScriptReport, run_script
 
-#: Printed by the runner after the program and its tests ran to the end.
-DONE_MARKER = "__agentbench_selfinvoke_done__"
-#: Where the runner is placed in the sandbox (through `SandboxSpec.files`).
-RUNNER_FILE = "_selfinvoke_runner.py"
-
-# Upstream scores with `code_eval`, which runs `exec(program, {})`: `__name__` is not "__main__"
-# (demo blocks under `if __name__ == "__main__":` do not run), stdin cannot be read, and an early
-# `exit()` is a failure. The runner reproduces all three (the script comes on stdin, so the
-# program finds it at its end); the container replaces code_eval's in-process reliability guard.
-RUNNER_SOURCE = (
-    "import linecache, os, sys\n"
-    "name = sys.argv[1]\n"
-    "source = sys.stdin.read()\n"
-    "linecache.cache[name] = (len(source), None, source.splitlines(True), name)\n"
-    "try:\n"
-    "    exec(compile(source, name, 'exec'), {})\n"
-    "except SystemExit as exc:\n"
-    "    sys.stderr.write(f'SystemExit: the program exited early ({exc.code!r})\\n')\n"
-    "    sys.stderr.flush()\n"
-    "    os._exit(1)\n"
-    "sys.stdout.flush()\n"
-    f"os.write(1, b'\\n{DONE_MARKER}\\n')\n"
-)
+# Upstream scores with `code_eval`, which runs `exec(program + "\n" + test_code, {})`: `__name__`
+# is not "__main__" (demo blocks under `if __name__ == "__main__":` do not run), stdin cannot be
+# read, and an early `exit()` is a failure. `agentbench.run_script` reproduces all three inside
+# the sealed harness (the container replaces code_eval's in-process reliability guard), and only
+# its signed verdict says whether the tests ran to their end.
 
 
 @dataclass
@@ -43,10 +24,12 @@ class ProgramRun:
     duration_s: float
     stdout_tail: str
     stderr_tail: str
+    explanation: str = ""
+    notes: tuple[str, ...] = ()
 
     def as_details(self, program: str) -> dict[str, Any]:
         """A JSON-able record for `Score.details`."""
-        return {
+        details: dict[str, Any] = {
             "passed": self.passed,
             "failure": self.failure,
             "exit_code": self.exit_code,
@@ -54,53 +37,35 @@ class ProgramRun:
             "stderr_tail": self.stderr_tail,
             "program": program,
         }
+        if not self.passed:
+            details["why"] = self.explanation
+        if self.notes:
+            details["harness_notes"] = list(self.notes)
+        return details
 
 
-def test_script(program: str, test_code: str) -> str:
-    """The file upstream runs: the program, a newline, then the test code."""
-    return program + "\n" + test_code
+def test_script(program: str, test_code: str) -> tuple[str, str]:
+    """What upstream runs, as (program, tests): the file is program + "\\n" + test code."""
+    return program, test_code
 
 
 async def run_program(
-    ctx: EpisodeContext, script: str, *, name: str, timeout: float, python: str = "python"
+    ctx: EpisodeContext, program: str, tests: str, *, name: str, timeout: float
 ) -> ProgramRun:
-    """Run `script` (shown as `name` in tracebacks) in the episode's sandbox under `timeout` s.
-
-    The sandbox must hold the runner (`RUNNER_FILE` with `RUNNER_SOURCE`, see `sandbox_spec`).
-    """
-    result = await ctx.exec([python, RUNNER_FILE, name], timeout=timeout, input=script)
-    return _outcome(result)
+    """Run `program` then `tests` (shown as `name` in tracebacks) in the sandbox, sealed."""
+    return program_run(await run_script(ctx, program, tests, timeout=timeout, name=name))
 
 
-def _outcome(result: ExecResult) -> ProgramRun:
-    finished = (
-        result.exit_code == 0
-        and not result.timed_out
-        and (DONE_MARKER in result.stdout or result.truncated)
-    )
+def program_run(report: ScriptReport) -> ProgramRun:
+    """A `ProgramRun` from the sealed harness's report."""
+    stderr = report.stderr_tail + (report.message if not report.passed else "")
     return ProgramRun(
-        passed=finished,
-        failure=None if finished else classify_failure(result),
-        exit_code=result.exit_code,
-        duration_s=result.duration_s,
-        stdout_tail=result.stdout.replace(DONE_MARKER, "")[-2000:],
-        stderr_tail=result.stderr[-2000:],
-    )
-
-
-def classify_failure(result: ExecResult) -> str:
-    """Name a failed run: "timeout", "syntax_error", "assertion_error" or "runtime_error:<Type>".
-
-    `agentbench.classify_failure`, plus the runner's own cases: a program that exits early
-    (`exit()`, `sys.exit()`, `os._exit(0)`) is "runtime_error:SystemExit".
-    """
-    if not result.timed_out and (result.exit_code == 0 or _exited_early(result.stderr)):
-        return "runtime_error:SystemExit"  # exit 0 here means it ended before the done marker
-    return agentbench.classify_failure(result)
-
-
-def _exited_early(stderr: str) -> bool:
-    # The runner reports an early exit with this line and no traceback.
-    return "Traceback (" not in stderr and any(
-        line.startswith("SystemExit: ") for line in stderr.splitlines()
+        passed=report.passed,
+        failure=report.failure,
+        exit_code=report.exec.exit_code,
+        duration_s=report.exec.duration_s,
+        stdout_tail=report.stdout_tail[-2000:],
+        stderr_tail=stderr[-2000:],
+        explanation=report.explanation,
+        notes=tuple(report.notes),
     )

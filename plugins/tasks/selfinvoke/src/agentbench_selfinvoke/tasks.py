@@ -28,7 +28,7 @@ from agentbench import (
 
 from .basecheck import base_calls, base_test_script
 from .data import DEMO, LoadedData, load_records, record_id, resolve_data
-from .execution import RUNNER_FILE, RUNNER_SOURCE, ProgramRun, run_program, test_script
+from .execution import ProgramRun, run_program, test_script
 from .figures import task_figures
 from .programs import parse_answer, reference_answer
 from .prompts import (
@@ -147,7 +147,6 @@ class SelfInvokeTask(Task):
             resettable=True,
             # code_eval sets OMP_NUM_THREADS=1; matplotlib needs a writable config dir, no display.
             env={"OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib"},
-            files={RUNNER_FILE: RUNNER_SOURCE},
         )
 
     async def solve(self, ctx: EpisodeContext) -> None:
@@ -211,11 +210,11 @@ class SelfInvokeTask(Task):
         base: bool,
     ) -> ProgramRun:
         if base:
-            script = base_test_script(program, record)
+            code, tests = base_test_script(program, record)
         else:
-            script = test_script(program, record["test_code"])
-        ctx.log.artifact(f"program_{which}.py", script)
-        return await run_program(ctx, script, name=f"selfinvoke_{which}.py", timeout=timeout)
+            code, tests = test_script(program, record["test_code"])
+        ctx.log.artifact(f"program_{which}.py", code + "\n" + tests)
+        return await run_program(ctx, code, tests, name=f"selfinvoke_{which}.py", timeout=timeout)
 
     def reference(self, sample: Sample) -> str:
         """upstream's ground truth, shaped as an answer in the run's prompt mode."""
