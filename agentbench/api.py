@@ -87,7 +87,7 @@ def load_run(ref: str | Path, runs_root: str | Path = "runs") -> tuple[RunSummar
     from agentbench.errors import DataError
 
     run_dir = find_run_dir(str(ref), Path(runs_root))
-    with Store(run_dir) as store:
+    with Store(run_dir, create=False) as store:
         row = store.get_run(run_dir.name)
         if row is None:
             ids = store.run_ids()

@@ -29,6 +29,9 @@ class ConfigError(AgentbenchError):
     """A bad option, flag or configuration value."""
 
 
+_LIST_COMMAND = {"sandbox": "sandboxes", "model provider": "models", "provider": "models"}
+
+
 class UnknownNameError(ConfigError):
     """A task, model provider or sandbox backend that no loaded plugin registers."""
 
@@ -40,7 +43,7 @@ class UnknownNameError(ConfigError):
         )
         super().__init__(
             f"unknown {kind} {name!r}; {hint}",
-            f"run `agentbench list {kind}s` to see what is installed",
+            f"run `agentbench list {_LIST_COMMAND.get(kind, kind + 's')}` to see what is installed",
         )
         self.kind, self.name, self.close_matches = kind, name, close
 
@@ -104,6 +107,31 @@ class ModelTimeoutError(RetryableModelError):
 
 class ModelConnectionError(RetryableModelError):
     """The connection failed or was cut, or the response was truncated or malformed."""
+
+
+class ProviderUnavailable(RetryableModelError):
+    """A retryable provider error that outlasted the retries: the provider is out, not the model.
+
+    `Model.generate` raises it (from the last error) when the attempts or the time budget run
+    out, or when the provider asks to wait longer than the budget has left. The runner records
+    such an episode as `provider_error`: left out of the scores and run again by `--resume`.
+
+    Args:
+        message: What happened, in one line (names the last error).
+        last_error: The provider's last error (also the exception's `__cause__`).
+        attempts: The attempts made.
+        elapsed_s: Seconds from the call's start to giving up.
+    """
+
+    def __init__(
+        self, message: str, *, last_error: BaseException, attempts: int, elapsed_s: float
+    ) -> None:
+        super().__init__(
+            message,
+            status=getattr(last_error, "status", None),
+            retry_after=getattr(last_error, "retry_after", None),
+        )
+        self.last_error, self.attempts, self.elapsed_s = last_error, attempts, elapsed_s
 
 
 class AuthenticationError(ModelError, AgentbenchError):

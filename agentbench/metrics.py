@@ -5,8 +5,10 @@ How episode statuses count (the same everywhere in this module):
 - `ok` and `limit`: scored; passed or failed as the checker said.
 - `error`: the model's (or the agent loop's) failure, so it counts as a failed attempt with
   score 0.0 in pass@k and in the mean.
-- `infra_error` (the sandbox died, retries exhausted) and `cancelled`: not the model's doing, so
-  they are left out of every metric and reported apart (`RunSummary.infra_errors`).
+- `infra_error` (a fault outside the episode, retries exhausted), `provider_error` (the model
+  provider stayed unavailable past its retries) and `cancelled`: not the model's doing, so they
+  are left out of every metric, counted apart (`RunSummary.infra_errors`, `provider_errors`,
+  `left_out`) and run again by `--resume`.
 
 Intervals are percentile bootstraps over samples (not episodes), since the epochs of one sample
 are not independent.
@@ -191,6 +193,8 @@ def summarise(
         completed=counts["completed"],
         errors=counts["errors"],
         infra_errors=counts["infra_errors"],
+        provider_errors=counts["provider_errors"],
+        left_out=counts["episodes"] - counts["completed"] - counts["errors"],
         epochs=epochs,
         samples=counts["samples"],
         metrics=metrics,
@@ -231,6 +235,7 @@ def _counts(results: list[EpisodeResult]) -> dict[str, int]:
         "completed": sum(s in SCORED_STATUSES for s in statuses),
         "errors": statuses.count("error"),
         "infra_errors": statuses.count("infra_error"),
+        "provider_errors": statuses.count("provider_error"),
         "cancelled": statuses.count("cancelled"),
     }
 

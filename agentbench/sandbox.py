@@ -110,10 +110,28 @@ class SandboxBackend(abc.ABC):
     """
 
     name: ClassVar[str] = ""
+    #: The `-S` options this backend understands; any other is an error (None: not checked).
+    known_options: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, run_id: str, options: dict[str, Any] | None = None) -> None:
         self.run_id = run_id
         self.options = dict(options or {})
+        self.check_options(self.options)
+
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> None:
+        """Raise a ConfigError for a `-S` option this backend does not know."""
+        if cls.known_options is None:
+            return
+        unknown = sorted(set(options) - cls.known_options)
+        if unknown:
+            from agentbench.errors import ConfigError
+
+            known = ", ".join(sorted(cls.known_options)) or "none"
+            raise ConfigError(
+                f"unknown sandbox option {unknown[0]!r} for {cls.name or cls.__name__}",
+                f"known options: {known}",
+            )
 
     @classmethod
     def available(cls) -> bool:

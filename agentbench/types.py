@@ -276,7 +276,11 @@ class Limits(BaseModel):
     max_seconds: float | None = None
 
 
-EpisodeStatus = Literal["ok", "error", "infra_error", "limit", "cancelled"]
+#: ok, limit: scored. error: the model's or the task's failure (scored 0). infra_error: a fault
+#: outside the episode (the engine, a container killed from outside); provider_error: the model
+#: provider stayed unavailable past its retries; cancelled: stopped by the user. The last three
+#: are left out of every metric, listed apart, and run again by `--resume`.
+EpisodeStatus = Literal["ok", "error", "infra_error", "provider_error", "limit", "cancelled"]
 
 
 class EpisodeResult(BaseModel):
@@ -348,6 +352,8 @@ class RunSummary(BaseModel):
     completed: int
     errors: int
     infra_errors: int = 0
+    provider_errors: int = 0
+    left_out: int = Field(default=0, description="episodes no metric counts (infra, provider)")
     epochs: int = 1
     samples: int = 0
     metrics: dict[str, Any] = Field(default_factory=dict)

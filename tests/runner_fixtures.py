@@ -27,6 +27,7 @@ from agentbench import (
     SandboxBackend,
     SandboxSpec,
     Score,
+    ServerError,
     Task,
     TaskOptions,
     Usage,
@@ -120,9 +121,11 @@ class SayProvider(ModelProvider):
         auth_fail: bool = False,
         tokens: int = 10,
         auth_fail_on: str | None = None,
+        outage_file: str | None = None,
     ) -> None:
         super().__init__(model_name)
         self.auth_fail, self.tokens, self.auth_fail_on = auth_fail, tokens, auth_fail_on
+        self.outage_file = outage_file
 
     async def generate(self, messages: Any, tools: Any, config: Any) -> ModelOutput:
         SayProvider.calls += 1
@@ -132,6 +135,8 @@ class SayProvider(ModelProvider):
         word = text.split()[-1] if text.split() else ""
         if self.auth_fail_on is not None and word == self.auth_fail_on:
             raise AuthenticationError("T_SAY_API_KEY expired", "export T_SAY_API_KEY=<a fresh key>")
+        if self.outage_file and Path(self.outage_file).exists():
+            raise ServerError("503 service unavailable", status=503)
         if word == "say":
             word = ""
         return ModelOutput.from_text(

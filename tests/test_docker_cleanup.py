@@ -196,3 +196,44 @@ def test_available_is_fast(monkeypatch):
 def test_child_script_is_valid_python():
     compile(textwrap.dedent(CHILD), "child", "exec")
     assert os.path.basename(sys.executable).startswith("python")
+
+
+BUSY_CHILD = """
+import asyncio, sys
+from agentbench._sandboxes.docker import DockerBackend
+from agentbench.sandbox import SandboxSpec
+
+async def main():
+    backend = DockerBackend(sys.argv[1], {"auto_build": "false"})
+    boxes = await asyncio.gather(*(backend.acquire(SandboxSpec(), label=f"e{i}") for i in range(8)))
+    for box in boxes:  # a hostile program busy in every container
+        asyncio.ensure_future(box.exec(["python", "-c", "while True: pass"]))
+    await asyncio.sleep(1)
+    print("ready", flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.docker
+def test_containers_stop_by_themselves_soon_after_their_runner_is_killed(
+    docker_client, python_image
+):
+    run_id = f"test-{uuid.uuid4().hex[:10]}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BUSY_CHILD, run_id], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        running = {"label": f"agentbench.run={run_id}", "status": "running"}
+        assert len(docker_client.api.containers(filters=running)) == 8
+        proc.kill()  # SIGKILL: no cleanup code of ours runs
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while docker_client.api.containers(filters=running) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert docker_client.api.containers(filters=running) == []
+    finally:
+        stop_child(proc)
+        remove_run(docker_client, run_id)

@@ -17,10 +17,25 @@ def test_defaults_lock_the_container_down():
     assert kw["cap_drop"] == ["ALL"] and kw["cap_add"] == EXECUTOR_CAPS
     assert kw["security_opt"] == ["no-new-privileges:true"] and kw["init"]
     assert set(kw["tmpfs"]) == {"/work", "/tmp", "/home/sandbox"}
-    assert all("size=128m" in opts for opts in kw["tmpfs"].values())
+    assert [kw["tmpfs"][p].split("size=")[1].split(",")[0] for p in ("/work", "/tmp")] == [
+        "64m",
+        "32m",
+    ]
+    assert kw["stdin_open"] and not kw["detach"]  # StdinOnce: the executor ends with its runner
     assert kw["labels"] == LABELS and kw["name"].startswith("agentbench-run-1-")
     assert "def op_exec" in kw["environment"]["AGENTBENCH_EXECUTOR"]
     assert "def op_exec" not in " ".join(kw["command"])  # `ps` in the sandbox stays short
+
+
+def test_writable_mounts_add_up_to_less_than_the_memory_limit():
+    # tmpfs pages are memory: filling every mount must leave room for the executor.
+    for memory, disk in [(1024, 512), (1024, None), (512, 4096), (256, 64), (8192, 2048)]:
+        spec = SandboxSpec(memory_mb=memory, disk_mb=disk)
+        kw = create_kwargs(spec, "agentbench/python:latest", LABELS, executor=True)
+        sizes = [int(o.split("size=")[1].split("m,")[0]) for o in kw["tmpfs"].values()]
+        total = sum(sizes) + int(kw["shm_size"].rstrip("m"))
+        assert total <= memory - max(128, memory // 4) + 8, (memory, disk, total)
+        assert total <= (disk or memory) + 8
 
 
 def test_network_and_loosening_options_for_images_that_need_them():

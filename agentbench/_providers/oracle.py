@@ -5,8 +5,6 @@ A run with `oracle` must score 100% (a check of the checker); a run with `null` 
 
 from __future__ import annotations
 
-from typing import Any
-
 from agentbench.errors import ModelError
 from agentbench.model import ModelProvider, current_episode
 from agentbench.types import GenerateConfig, Message, ModelOutput, ToolSpec
@@ -55,8 +53,8 @@ class NullProvider(ModelProvider):
 
     name = "null"
 
-    def __init__(self, model_name: str = "", *, answer: str = "", **options: Any) -> None:
-        super().__init__(model_name, **options)
+    def __init__(self, model_name: str = "", *, answer: str = "") -> None:
+        super().__init__(model_name)
         self.answer = str(answer)
         self._output = to_output(self.answer, where="the null model's answer", model=self.name)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from agentbench.errors import DataError, ModelError
 from agentbench.model import ModelProvider, current_episode
@@ -37,8 +36,8 @@ class ReplayProvider(ModelProvider):
 
     name = "replay"
 
-    def __init__(self, model_name: str = "", *, file: str | None = None, **options: Any) -> None:
-        super().__init__(model_name, **options)
+    def __init__(self, model_name: str = "", *, file: str | None = None) -> None:
+        super().__init__(model_name)
         path = file or model_name
         if not path:
             raise DataError(

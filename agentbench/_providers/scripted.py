@@ -44,9 +44,8 @@ class ScriptedProvider(ModelProvider):
         *,
         file: str | None = None,
         responses: Sequence[Any] | Mapping[str, Sequence[Any]] | None = None,
-        **options: Any,
     ) -> None:
-        super().__init__(model_name, **options)
+        super().__init__(model_name)
         path = file or model_name or None
         if responses is None and path is None:
             raise DataError(

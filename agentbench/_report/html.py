@@ -88,7 +88,7 @@ def write_html_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     db = Path(summary.run_dir) / DB_NAME
     if link_files and store is None and summary.run_dir and db.is_file():
-        with Store(db.parent) as own:
+        with Store(db.parent, create=False) as own:
             return write_html_report(summary, results, path, store=own)
     if not link_files:
         store = None
@@ -102,7 +102,7 @@ def write_html_report(
     ]
     title = f"agentbench report: {summary.run_id}"
     page = (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{escape(title)}</h1>{''.join(sections)}<script>{_JS}</script></body></html>\n"
     )
@@ -173,7 +173,7 @@ def _task_metrics_section(s: RunSummary) -> str:
 
 
 def _row_class(r: EpisodeResult) -> str:
-    if r.status in ("error", "infra_error", "cancelled"):
+    if r.status in ("error", "infra_error", "provider_error", "cancelled"):
         return r.status
     return "pass" if r.passed else "fail"
 
@@ -187,8 +187,17 @@ def _sort_key(r: EpisodeResult) -> tuple[Any, ...]:
 def _episodes_section(
     results: list[EpisodeResult], out_dir: Path, store: TranscriptSource | None
 ) -> str:
-    header = ["sample", "epoch", "subset", "status", "score", "explanation / error", "steps",
-              "tokens", "seconds"]
+    header = [
+        "sample",
+        "epoch",
+        "subset",
+        "status",
+        "score",
+        "explanation / error",
+        "steps",
+        "tokens",
+        "seconds",
+    ]
     if store is not None:
         header.append("files")
     rows = []
@@ -198,11 +207,15 @@ def _episodes_section(
             text = text[: _MAX_EXPLANATION_CHARS - 3] + "..."
         status = r.status if r.status != "ok" else ("passed" if r.passed else "failed")
         cells = [
-            _cell(r.sample_id), _cell(r.epoch, "num"), _cell(r.subset or ""),
+            _cell(r.sample_id),
+            _cell(r.epoch, "num"),
+            _cell(r.subset or ""),
             _cell(status, "status"),
             _cell(fmt_number(r.score.value) if r.score else "-", "num"),
-            _cell(text, "text"), _cell(r.steps, "num"),
-            _cell(f"{r.usage.total_tokens:,}", "num"), _cell(f"{r.duration_s:.2f}", "num"),
+            _cell(text, "text"),
+            _cell(r.steps, "num"),
+            _cell(f"{r.usage.total_tokens:,}", "num"),
+            _cell(f"{r.duration_s:.2f}", "num"),
         ]
         if store is not None:
             cells.append(f"<td>{_episode_links(r, out_dir, store)}</td>")
@@ -214,7 +227,10 @@ def _episodes_section(
 def _episode_links(r: EpisodeResult, out_dir: Path, store: TranscriptSource) -> str:
     key = (r.run_id, r.task, r.sample_id, r.epoch, r.model)
     target = (
-        out_dir / "transcripts" / safe_segment(r.task) / safe_segment(r.sample_id)
+        out_dir
+        / "transcripts"
+        / safe_segment(r.task)
+        / safe_segment(r.sample_id)
         / f"{r.epoch}-{safe_segment(r.model)}.json"
     )
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -129,6 +129,13 @@ def format_summary(summary: RunSummary) -> str:
     ]
     if "passed" in m:
         lines[-1] += f"; {m['passed']:,} passed"
+    if s.provider_errors:
+        lines[-1] += f"; {s.provider_errors:,} provider errors"
+    if s.left_out:
+        lines.append(
+            f"Left out  {s.left_out:,} episodes are in no metric (infrastructure or provider "
+            "faults, or cancelled); `--resume` runs them again"
+        )
     headline = headline_keys(m)
     if headline:
         rows = [[k, fmt_number(m[k]), fmt_ci(m.get(f"{k}_ci"))] for k in headline]

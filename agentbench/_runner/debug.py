@@ -8,6 +8,7 @@ backend can keep one (`SandboxBackend.keep`), and its `describe()` line says how
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +29,14 @@ from agentbench.plugins import Registry, load_plugins
 from agentbench.types import RunConfig
 
 MAX_OUTPUT_CHARS = 2000
+# Control characters other than newline and tab, shown escaped: sandbox output could otherwise
+# move the cursor, erase lines or retitle the terminal (e.g. print a fake "PASSED").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """`text` with terminal control characters made visible (ESC as \\x1b)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _clip(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
@@ -48,7 +57,7 @@ class EventPrinter:
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("type", "?")
         body = getattr(self, f"_fmt_{kind}", self._fmt_other)(event)
-        print(f"[{event.get('t', 0):7.2f}s] {body}", file=self.out, flush=True)
+        print(visible(f"[{event.get('t', 0):7.2f}s] {body}"), file=self.out, flush=True)
 
     def _fmt_model(self, e: dict[str, Any]) -> str:
         lines = [f"model {e.get('model', '')}{' (cached)' if e.get('cached') else ''}"]
@@ -155,9 +164,9 @@ def _print_result(record: EpisodeRecord, out: IO[str]) -> None:
         verdict = "PASSED" if result.passed else "FAILED"
         print(f"{verdict}  score {result.score.value:g}  ({result.status})", file=out)
         if result.score.explanation:
-            print(_indent(result.score.explanation, "  "), file=out)
+            print(visible(_indent(result.score.explanation, "  ")), file=out)
     else:
-        print(f"{result.status.upper()}: {result.error}", file=out)
+        print(visible(f"{result.status.upper()}: {result.error}"), file=out)
     print(
         f"steps {result.steps}  tokens {result.usage.total_tokens}  {result.duration_s:.2f}s",
         file=out,
@@ -172,7 +181,12 @@ async def _keep(backend: LazyBackend, record: EpisodeRecord, out: IO[str]) -> bo
         return False
     real = await backend()
     if await real.keep(sandbox):
-        print(f"sandbox kept alive: {sandbox.describe()}", file=out, flush=True)
+        print(
+            "sandbox kept alive (every process the episode left was stopped; its files are "
+            f"there): {sandbox.describe()}\n  remove it with `agentbench sandbox prune`",
+            file=out,
+            flush=True,
+        )
         return True
     print(f"sandbox closed ({type(real).__name__} cannot keep one alive)", file=out, flush=True)
     await real.release(sandbox, reusable=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentbench._runner.store import artifacts_dir, safe_segment
-from agentbench.errors import AgentbenchError, InfrastructureError, LimitExceeded
+from agentbench.errors import AgentbenchError, InfrastructureError, LimitExceeded, ModelError
 from agentbench.model import EpisodeInfo, Model, set_current_episode
 from agentbench.sandbox import Sandbox, SandboxBackend
 from agentbench.task import EpisodeContext, EpisodeLog, Event, Task
@@ -144,6 +144,10 @@ async def run_stages(
         limit_hit = LimitExceeded("seconds", limits.max_seconds or 0)
     except (InfrastructureError, AgentbenchError):
         raise
+    except ModelError as exc:
+        if not catch:
+            raise
+        return _model_failure(ctx, exc)
     except Exception as exc:
         ctx.log.add("error", stage="solve", error=_describe(exc))
         if not catch:
@@ -154,6 +158,17 @@ async def run_stages(
     outcome = await _check(task, ctx, limits, limit_hit, catch=catch)
     outcome.interrupted = limit_hit is not None and limit_hit.kind == "seconds"
     return outcome
+
+
+def _model_failure(ctx: EpisodeContext, exc: ModelError) -> Outcome:
+    """A model call that failed for good: an outage of the provider (a retryable error that
+    outlasted the retries) is `provider_error`, left out of the scores and run again by
+    `--resume`; anything else the provider refused is the episode's `error`."""
+    if exc.retryable:
+        ctx.log.add("error", stage="model", error=_describe(exc), outage=True)
+        return Outcome("provider_error", error=f"provider unavailable: {_describe(exc)}")
+    ctx.log.add("error", stage="model", error=_describe(exc))
+    return Outcome("error", error=_describe(exc))
 
 
 async def _check(
@@ -209,6 +224,9 @@ async def run_episode(
     started, t0 = time.time(), time.monotonic()
     spec = env.task.sandbox_spec(sample)
     attempts = 0
+    # What failed attempts did is kept: their events lead the transcript, their usage counts.
+    earlier_events: list[dict[str, Any]] = []
+    earlier_usage, earlier_steps = Usage(), 0
     while True:
         attempts += 1
         log = EpisodeLog(env.artifacts_dir(sample.id, epoch))
@@ -247,6 +265,9 @@ async def run_episode(
             set_current_episode(None)
         if retry:
             await _release(env, sandbox, reusable=False)
+            earlier_events.extend(log.events)
+            if ctx is not None:
+                earlier_usage, earlier_steps = earlier_usage + ctx.usage, earlier_steps + ctx.steps
             continue
         if not keep_sandbox:
             reusable = outcome.status != "infra_error" and not outcome.interrupted
@@ -261,13 +282,13 @@ async def run_episode(
             status=outcome.status,
             score=outcome.score,
             error=outcome.error,
-            usage=ctx.usage if ctx else Usage(),
-            steps=ctx.steps if ctx else 0,
+            usage=earlier_usage + (ctx.usage if ctx else Usage()),
+            steps=earlier_steps + (ctx.steps if ctx else 0),
             attempts=attempts,
             started_at=started,
             duration_s=round(time.monotonic() - t0, 6),
         )
-        events: list[dict[str, Any]] = list(log.events)
+        events: list[dict[str, Any]] = [*earlier_events, *log.events]
         return EpisodeRecord(result, events, log.artifacts, sandbox if keep_sandbox else None)
 
 

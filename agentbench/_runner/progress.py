@@ -40,7 +40,7 @@ class Progress:
         self.done += 1
         self.t_last = time.monotonic()
         self.passed += result.passed
-        self.errors += result.status in ("error", "infra_error")
+        self.errors += result.status in ("error", "infra_error", "provider_error")
         self.tokens += result.usage.total_tokens
         if result.usage.cost is not None:
             self.cost += result.usage.cost
@@ -108,7 +108,10 @@ class PlainProgress(Progress):
 
     def update(self, result: EpisodeResult) -> None:
         super().update(result)
-        if result.status in ("error", "infra_error") and self.errors <= self.max_error_lines:
+        if (
+            result.status in ("error", "infra_error", "provider_error")
+            and self.errors <= self.max_error_lines
+        ):
             self._print(f"{result.status}: {result.sample_id} epoch {result.epoch}: {result.error}")
         now = time.monotonic()
         if now - self._last >= self.interval:

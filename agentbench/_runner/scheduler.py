@@ -22,6 +22,7 @@ from typing import Any
 
 from agentbench._runner.episode import EpisodeEnv, EpisodeRecord, run_episode
 from agentbench._runner.gctuning import tuned_gc
+from agentbench._runner.lock import RunLock, check_run_name
 from agentbench._runner.progress import NullProgress, Progress
 from agentbench._runner.store import Store, find_run_dir
 from agentbench.errors import AgentbenchError, ConfigError, DataError
@@ -145,8 +146,11 @@ def build_model(registry: Registry, config: RunConfig, cache: Any = None) -> Mod
     try:
         provider = provider_cls(name, **config.model_options)
     except TypeError as exc:
+        # A built-in model takes named options only: an unknown one is a TypeError.
+        bad = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
+        what = f"unknown model option {bad.group(1)!r}" if bad else f"bad model option ({exc})"
         raise ConfigError(
-            f"bad model option for {config.model!r}: {exc}", "check the -M options"
+            f"{what} for {config.model!r}", "check the -M options (see `agentbench list models`)"
         ) from None
     return Model(
         config.model,
@@ -177,13 +181,19 @@ def episode_env(
 
 
 def default_sandbox(registry: Registry) -> str:
-    """`docker` when it is installed and its engine answers, else `local`."""
+    """`docker` when its engine answers; never a fallback without isolation.
+
+    Raises:
+        ConfigError: no engine answers. Untrusted code runs unisolated only when the user names
+            `--sandbox local`.
+    """
     if "docker" in registry.sandboxes and registry.sandbox("docker").available():
         return "docker"
-    if "local" in registry.sandboxes:
-        return "local"
     raise ConfigError(
-        "no sandbox backend is available", "start Docker, or install a sandbox plugin"
+        "no Docker engine answers, and the model's code never runs without isolation "
+        "unless you ask for it",
+        "start Docker (or set DOCKER_HOST), or pass --sandbox local to run it on this machine "
+        "without isolation",
     )
 
 
@@ -220,7 +230,7 @@ def resolve_resume(config: RunConfig) -> tuple[RunConfig, Path]:
     """
     assert config.resume
     run_dir = find_run_dir(config.resume, Path(config.run_dir))
-    with Store(run_dir) as store:
+    with Store(run_dir, create=False) as store:
         row = store.get_run(run_dir.name) or _only_run(store)
     stored: RunConfig = row["config"]
     for name in IDENTITY_FIELDS:
@@ -316,13 +326,44 @@ class Runner:
         registry.provider(parse_model_ref(config.model)[0])
         if config.sandbox is not None:
             registry.sandbox(config.sandbox)
+        backend_name = config.sandbox or ("docker" if "docker" in registry.sandboxes else None)
+        if backend_name is not None:
+            registry.sandbox(backend_name).check_options(config.sandbox_options)
         samples = select_samples(task.samples(), sample_ids=config.sample_ids, limit=config.limit)
+        if config.sandbox is None and samples and task.sandbox_spec(samples[0]) is not None:
+            default_sandbox(registry)  # no engine: stop here, never fall back to no isolation
         if run_dir is not None and config.resume:  # the stored run's own id
             run_id = config.resume
         else:
-            run_id = config.run_name or make_run_id(config.task, config.model)
+            run_id = check_run_name(config.run_name) if config.run_name else None
+            run_id = run_id or make_run_id(config.task, config.model)
             run_dir = Path(config.run_dir) / run_id
         new_dir = not run_dir.exists()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        lock = RunLock(run_dir)
+        try:
+            lock.acquire(run_id)
+        except AgentbenchError:
+            if new_dir:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        try:
+            await self._run_locked(registry, config, task, samples, run_id, run_dir, new_dir)
+        finally:
+            lock.release()
+        assert self.summary is not None
+        return self.summary
+
+    async def _run_locked(
+        self,
+        registry: Registry,
+        config: RunConfig,
+        task: Task,
+        samples: list[Sample],
+        run_id: str,
+        run_dir: Path,
+        new_dir: bool,
+    ) -> None:
         store = Store(run_dir)
         try:
             existing = store.get_run(run_id)
@@ -340,8 +381,6 @@ class Runner:
             raise
         finally:
             store.close()
-        assert self.summary is not None
-        return self.summary
 
     async def _run_with_store(
         self,
@@ -400,7 +439,11 @@ class Runner:
             self._record(store, record)
             if pm is not None and pm.hook.on_episode_end.get_hookimpls():
                 await call_observers(pm, "on_episode_end", result=record.result)
-            if self.config.fail_fast and record.result.status in ("error", "infra_error"):
+            if self.config.fail_fast and record.result.status in (
+                "error",
+                "infra_error",
+                "provider_error",
+            ):
                 raise ConfigError(
                     f"episode {sample.id}/{epoch} failed: {record.result.error}",
                     "see its transcript in the report; drop --fail-fast to keep going",

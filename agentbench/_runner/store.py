@@ -88,9 +88,26 @@ CREATE TABLE IF NOT EXISTS responses (
 """
 
 _EPISODE_COLUMNS = (
-    "run_id", "task", "sample_id", "epoch", "model", "subset", "status", "score_value", "passed",
-    "error", "input_tokens", "output_tokens", "cached_tokens", "cost", "steps", "attempts",
-    "started_at", "duration_s", "recorded_at", "result",
+    "run_id",
+    "task",
+    "sample_id",
+    "epoch",
+    "model",
+    "subset",
+    "status",
+    "score_value",
+    "passed",
+    "error",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cost",
+    "steps",
+    "attempts",
+    "started_at",
+    "duration_s",
+    "recorded_at",
+    "result",
 )
 _KEY_COLUMNS = ("run_id", "task", "sample_id", "epoch", "model")
 _UPSERT_EPISODE = (
@@ -122,23 +139,45 @@ class Store:
 
     Args:
         run_dir: The run directory; created, with the schema, if missing.
+        create: False to open only an existing store (report, resume): a missing, empty or
+            damaged database is then a `DataError` and nothing is written to it.
     """
 
-    def __init__(self, run_dir: Path | str) -> None:
+    def __init__(self, run_dir: Path | str, *, create: bool = True) -> None:
         self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.run_dir / DB_NAME
+        if create:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        elif not self.path.is_file() or self.path.stat().st_size == 0:
+            raise DataError(
+                f"{self.path}: no agentbench database here (missing or empty)",
+                "point at a run directory made by `agentbench run`",
+            )
         self._lock = threading.RLock()
         try:
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=30.0
             )
-            self._init_db()
+            if create:
+                self._init_db()
+            else:
+                self._check_existing()
         except sqlite3.DatabaseError as exc:
             raise DataError(
                 f"{self.path}: not a readable agentbench database ({exc})",
-                "point --run-dir / --resume at a run directory made by agentbench, or delete it",
+                "restore it from a copy, or start a new run (a damaged store cannot be resumed)",
             ) from None
+
+    def _check_existing(self) -> None:
+        """An existing store must have the schema and pass SQLite's integrity check."""
+        conn = self._conn
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"runs", "episodes", "transcripts"} <= tables:
+            raise sqlite3.DatabaseError("it has no agentbench tables")
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError("damaged: " + "; ".join(problems))
+        conn.execute("PRAGMA busy_timeout=30000")
 
     def _init_db(self) -> None:
         conn = self._conn
@@ -216,10 +255,25 @@ class Store:
         score = result.score
         usage = result.usage
         row = (
-            result.run_id, result.task, result.sample_id, result.epoch, result.model,
-            result.subset, result.status, score.value if score else None, int(result.passed),
-            result.error, usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.cost,
-            result.steps, result.attempts, result.started_at, result.duration_s, time.time(),
+            result.run_id,
+            result.task,
+            result.sample_id,
+            result.epoch,
+            result.model,
+            result.subset,
+            result.status,
+            score.value if score else None,
+            int(result.passed),
+            result.error,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cached_tokens,
+            usage.cost,
+            result.steps,
+            result.attempts,
+            result.started_at,
+            result.duration_s,
+            time.time(),
             result.model_dump_json(),
         )
         events_json = to_json(events, fallback=str, bytes_mode="base64").decode()

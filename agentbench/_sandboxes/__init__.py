@@ -28,6 +28,27 @@ def option_flag(options: dict[str, Any], name: str, default: bool) -> bool:
     return word in _TRUE
 
 
+def option_int(options: dict[str, Any], name: str, default: int, *, minimum: int = 0) -> int:
+    """An integer option given as an int or a string.
+
+    Raises:
+        ConfigError: for anything that is not a whole number >= `minimum`.
+    """
+    value = options.get(name, default)
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        from agentbench.errors import ConfigError
+
+        raise ConfigError(
+            f"sandbox option {name}={value!r} is not a whole number >= {minimum}",
+            f"use e.g. {name}={default}",
+        )
+    return number
+
+
 @hookimpl
 def register_sandboxes(register):
     from .local import LocalBackend

@@ -277,6 +277,7 @@ class LocalBackend(SandboxBackend):
     """Hands out `LocalSandbox`es. Options: `keep` (keep the dirs), `inherit_env`, `dir`."""
 
     name = "local"
+    known_options: ClassVar[frozenset[str] | None] = frozenset({"keep", "inherit_env", "dir"})
 
     def __init__(self, run_id: str = "", options: dict[str, Any] | None = None) -> None:
         super().__init__(run_id, options)

@@ -26,9 +26,10 @@ from typing import Any, ClassVar, TypeVar
 from agentbench.errors import InfrastructureError, SandboxError
 from agentbench.sandbox import Sandbox, SandboxBackend, SandboxSpec
 
+from .. import option_int
 from . import cleanup, images
 from .attach import AttachedSandbox, attach_sandbox, find_container, isolation_notice
-from .channel import ExecutorChannel
+from .channel import ExecutorChannel, raise_for_reply
 from .container import (
     DockerSandbox,
     option_flag,
@@ -49,6 +50,9 @@ class DockerBackend(SandboxBackend):
     """Runs each episode in a locked-down container (see the module docstring for options)."""
 
     name: ClassVar[str] = "docker"
+    known_options: ClassVar[frozenset[str] | None] = frozenset(
+        {"executor", "max_idle", "auto_build", "attach"}
+    )
 
     def __init__(self, run_id: str, options: dict[str, Any] | None = None) -> None:
         super().__init__(run_id, options)
@@ -63,7 +67,7 @@ class DockerBackend(SandboxBackend):
         self.attach = str(self.options.get("attach") or "").strip() or None
         self._attach_slots: dict[str, asyncio.Semaphore] = {}
         self._attach_noticed = False
-        self.max_idle = int(self.options.get("max_idle", 32))
+        self.max_idle = option_int(self.options, "max_idle", 32)
         self.use_executor = option_flag(self.options, "executor", True)
         self.auto_build = option_flag(
             self.options, "auto_build", os.environ.get("AGENTBENCH_AUTO_BUILD", "1") != "0"
@@ -214,9 +218,11 @@ class DockerBackend(SandboxBackend):
     async def keep(self, sandbox: Sandbox) -> bool:
         """Leave the container running after the run (for `agentbench debug`).
 
-        It is renamed `agentbench-kept-...`, which automatic orphan cleanup spares;
-        `agentbench sandbox prune` removes it. An attached container is left as it is (only the
-        executor stops).
+        Every process the episode left is killed first (what a hostile program started must not
+        run on unwatched); the files stay, and the executor keeps the container up after this
+        process exits. It is renamed `agentbench-kept-...`, which automatic orphan cleanup
+        spares; `agentbench sandbox prune --kept` removes it. An attached container is left as
+        it is (only the executor stops).
         """
         if not isinstance(sandbox, DockerSandbox) or sandbox.closed:
             return False
@@ -224,6 +230,8 @@ class DockerBackend(SandboxBackend):
         if isinstance(sandbox, AttachedSandbox):  # it runs on anyway: only the executor stops
             await sandbox.aclose()
             return True
+        if isinstance(sandbox.channel, ExecutorChannel):
+            raise_for_reply(await sandbox.channel.request({"op": "keep"}, 30.0))
         name = cleanup.KEPT_PREFIX + sandbox.name.removeprefix("agentbench-")
         await asyncio.to_thread(sandbox.container.rename, name)
         await asyncio.to_thread(sandbox.container.reload)

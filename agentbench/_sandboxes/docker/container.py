@@ -67,6 +67,26 @@ def writable_dirs(spec: SandboxSpec) -> list[dict[str, Any]]:
     return dirs
 
 
+def tmpfs_sizes(spec: SandboxSpec) -> dict[str, int]:
+    """MiB per writable mount, all of them together within the memory limit.
+
+    tmpfs pages count against the container's memory, so mounts that add up to more than the
+    limit let a program that fills them exhaust the sandbox's memory with files no OOM kill can
+    free, and take the executor down with it. The mounts share `disk_mb` (at most the memory
+    limit less a quarter, and at least 128 MiB, kept for the processes): the work dir half, /tmp
+    a quarter, the home dir and /dev/shm an eighth each.
+    """
+    headroom = max(128, spec.memory_mb // 4)
+    budget = max(16, min(spec.disk_mb or spec.memory_mb, spec.memory_mb - headroom))
+    shares = {spec.workdir: 4, "/tmp": 2, "/dev/shm": 1}
+    home = home_dir(spec.user)
+    paths = [d["path"] for d in writable_dirs(spec)]
+    if home in paths and home != spec.workdir:
+        shares[home] = 1
+    total = sum(shares[p] for p in paths if p in shares)
+    return {p: max(4, budget * shares.get(p, 1) // total) for p in [*paths, "/dev/shm"]}
+
+
 def create_kwargs(
     spec: SandboxSpec, image: str, labels: dict[str, str], *, executor: bool
 ) -> dict[str, Any]:
@@ -77,9 +97,9 @@ def create_kwargs(
     (false: allow sudo), `cap_add` (extra capabilities), and `shm_size`, `ports`, `extra_hosts`,
     `devices` passed through.
     """
-    size = f",size={spec.disk_mb}m" if spec.disk_mb else ""
+    sizes = tmpfs_sizes(spec)
     tmpfs = {
-        d["path"]: f"{TMPFS_FLAGS}{size},mode={d['mode']:o}"
+        d["path"]: f"{TMPFS_FLAGS},size={sizes[d['path']]}m,mode={d['mode']:o}"
         for d in writable_dirs(spec)
         if d["path"] != "/dev/shm"
     }
@@ -93,7 +113,10 @@ def create_kwargs(
         "user": "0",
         "name": f"agentbench-{labels.get('agentbench.run', 'x')[:12]}-{uuid.uuid4().hex[:8]}",
         "hostname": "sandbox",
-        "detach": True,
+        # detach=False is how the SDK sets StdinOnce (with stdin_open): the executor's stdin
+        # closes when its one attached client (the runner) disconnects, even after a SIGKILL;
+        # the executor then exits and the container stops.
+        "detach": not executor,
         "stdin_open": executor,
         "tty": False,
         "init": True,
@@ -107,7 +130,7 @@ def create_kwargs(
         "security_opt": ["no-new-privileges:true"] if no_new_privileges else [],
         "read_only": option_flag(spec.options, "read_only", True),
         "tmpfs": tmpfs,
-        "shm_size": f"{min(spec.disk_mb or 64, 64)}m",
+        "shm_size": f"{sizes['/dev/shm']}m",
         "working_dir": spec.workdir if option_flag(spec.options, "tmpfs_workdir", True) else None,
         "labels": labels,
         "log_config": {"type": "none", "config": {}},

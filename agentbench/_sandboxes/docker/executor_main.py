@@ -30,6 +30,7 @@ CHUNK = 65536
 EOF_GRACE_S = 0.2  # how long to wait for output of background children after the command exits
 FALLBACK_UID = 1000  # "sandbox" in images that have no such user
 RUNNING = {}  # type: dict  # request id -> pid of a running command (for cancel)
+KEPT = []  # non-empty once the sandbox is kept: the executor then outlives its stdin
 
 
 def send(message):
@@ -61,6 +62,16 @@ def resolve_user(user, workdir):
     except (OSError, TypeError):
         groups = [gid]
     return uid, gid, groups, name, home
+
+
+def first_to_go(pid):
+    """Make a command the OOM killer's first choice (its children inherit it), so a program
+    that exhausts the sandbox's memory kills itself, not the executor."""
+    try:
+        with open("/proc/%d/oom_score_adj" % pid, "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
 
 
 def spawn_kwargs(ident):
@@ -121,23 +132,34 @@ def kill_tree(pid):
 
 
 class Capped:
-    """Collects a stream up to `limit` bytes and counts what it drops."""
+    """Keeps the first half and the last half of `limit` bytes of a stream; counts the rest."""
 
     def __init__(self, limit):
-        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+        self.head_limit = limit - limit // 2
+        self.tail_limit = limit // 2
+        self.parts, self.size, self.dropped = [], 0, 0
+        self.tail = bytearray()
 
     def add(self, data):
-        room = self.limit - self.size
+        room = self.head_limit - self.size
         if room > 0:
             self.parts.append(data[:room])
             self.size += min(room, len(data))
-        self.dropped += max(0, len(data) - max(room, 0))
+            data = data[room:]
+        if not data:
+            return
+        self.tail += data
+        extra = len(self.tail) - self.tail_limit
+        if extra > 0:
+            del self.tail[:extra]
+            self.dropped += extra
 
     def text(self):
-        text = b"".join(self.parts).decode("utf-8", "replace")
+        head = b"".join(self.parts).decode("utf-8", "replace")
+        tail = bytes(self.tail).decode("utf-8", "replace")
         if self.dropped:
-            text += "\n[output truncated: %d more bytes]\n" % self.dropped
-        return text
+            return head + "\n[output truncated: %d bytes left out]\n" % self.dropped + tail
+        return head + tail
 
 
 async def pump(fd, sink):
@@ -216,6 +238,7 @@ async def op_exec(req):
         for fd in (out_w, err_w, in_r):
             if fd is not None:
                 os.close(fd)
+    first_to_go(proc.pid)
     RUNNING[req.get("id")] = proc.pid
     out, err = Capped(limit), Capped(limit)
     pumps = [asyncio.ensure_future(pump(out_r, out)), asyncio.ensure_future(pump(err_r, err))]
@@ -322,6 +345,23 @@ async def op_reset(req):
     return {"killed": killed, "processes_left": left, "files_left": leftovers}
 
 
+async def op_keep(req):
+    """Stop everything the episode left running and outlive the caller (the sandbox is kept)."""
+    killed = 0
+    for _ in range(200):
+        left = other_processes()
+        if not left:
+            break
+        killed = max(killed, len(left))
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        await asyncio.sleep(0.005)
+    KEPT.append(True)
+    return {"killed": killed, "processes_left": other_processes()}
+
+
 async def op_cancel(req):
     """Kill the process tree of a running command (its caller gave up waiting)."""
     pid = RUNNING.get(req.get("target"))
@@ -345,6 +385,7 @@ OPS = {
     "read": op_read,
     "write": op_write,
     "reset": op_reset,
+    "keep": op_keep,
     "hello": op_hello,
 }
 
@@ -373,7 +414,10 @@ async def main():
         task = asyncio.ensure_future(handle(json.loads(line)))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
-    # stdin closed: the container is being stopped; nothing to wait for.
+    # stdin closed: the runner is gone (stdin_once closes it when the caller disconnects, even
+    # after a SIGKILL), so the container stops with us, unless the sandbox was kept for a person.
+    while KEPT:
+        await asyncio.sleep(3600)
 
 
 if __name__ == "__main__":
