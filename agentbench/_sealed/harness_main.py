@@ -31,9 +31,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
-import traceback
-import unittest
 
 MARK = "@@agentbench-verdict "
 TAIL = 4000
@@ -87,7 +84,8 @@ def reap_strays():
 
 def prepare_dir(payload, base):
     """A fresh directory with the payload's files; it becomes the cwd and the first import path."""
-    work = tempfile.mkdtemp(prefix="agentbench-run-", dir=base)
+    work = os.path.join(base, "agentbench-run-" + os.urandom(8).hex())
+    os.mkdir(work, 0o700)
     for name, content in (payload.get("files") or {}).items():
         path = os.path.join(work, name)
         parent = os.path.dirname(path)
@@ -179,20 +177,25 @@ def plain(value, depth=0):
 
 def call_site_line(code, name):
     """The line of the only place where `code` loads the local `name` (the verdict call)."""
-    import dis
+    import opcode
 
-    line, found = None, []
-    for ins in dis.get_instructions(code):
-        positions = getattr(ins, "positions", None)
-        if positions is not None and positions.lineno is not None:
-            line = positions.lineno
-        elif type(ins.starts_line) is int:
-            line = ins.starts_line
-        if ins.opname.startswith("LOAD_FAST") and ins.argval == name:
-            found.append(line)
+    index = code.co_varnames.index(name)
+    raw, found = code.co_code, []
+    for offset in range(0, len(raw), 2):
+        op_name = opcode.opname[raw[offset]]
+        arg = raw[offset + 1]
+        if op_name == "LOAD_FAST_LOAD_FAST":  # 3.13: two locals in one instruction
+            hit = index in (arg >> 4, arg & 15)
+        else:
+            hit = op_name.startswith("LOAD_FAST") and arg == index
+        if hit:
+            found.append(offset)
     if len(found) != 1:
         raise RuntimeError("harness: %r is loaded %d times in main()" % (name, len(found)))
-    return found[0]
+    for start, end, line in code.co_lines():
+        if start <= found[0] < end:
+            return line
+    raise RuntimeError("harness: no line for the verdict call")
 
 
 def install_hook(
@@ -209,7 +212,8 @@ def install_hook(
     prefix = (MARK + token + " ").encode()
     del token
     pid, main_thread = getpid(), get_ident()
-    unittest_dir = os.path.dirname(unittest.__file__)
+    unittest = sys.modules.get("unittest")
+    unittest_dir = os.path.dirname(unittest.__file__) if unittest else "\0"
     guard = [0]  # the thread inside the hook (its own nested events are skipped)
     state = {"verdicts": 0, "collected": 0, "denied": []}
 
@@ -370,6 +374,8 @@ def describe(exc):
     except BaseException:
         name = "Exception"
     try:
+        import traceback
+
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         text = text if type(text) is str else ""
     except BaseException:
@@ -433,6 +439,8 @@ def run_script(payload, sentry):
 
 def make_result_class():
     """A TestResult that reports every outcome through the audit hook as it happens."""
+    import unittest
+
     audit = sys.audit
 
     def report(test, outcome, err=None, message="", parent=None):
@@ -570,8 +578,13 @@ def main():
     work = prepare_dir(payload, header.get("base") or os.getcwd())
     verdict_fd, outputs = redirect_output(work)
     set_non_dumpable()
-    result_cls, result_codes = make_result_class()
-    loader, suite_cls = unittest.TestLoader(), unittest.TestSuite
+    unittest_mode = payload.get("mode") == "unittest"
+    result_cls, result_codes, loader, suite_cls = None, frozenset(), None, None
+    if unittest_mode:
+        import unittest
+
+        result_cls, result_codes = make_result_class()
+        loader, suite_cls = unittest.TestLoader(), unittest.TestSuite
     # Everything main() calls after untrusted code ran is bound to a local here, first.
     sentry = Sentry(globals())
     changed, make_plain, read_tail, exit_now = sentry.changed, plain, tail, os._exit
@@ -587,7 +600,7 @@ def main():
         globals(),
     )
     del header
-    if payload.get("mode") == "unittest":
+    if unittest_mode:
         outcome = run_unittest(payload, sentry, result_cls, loader, suite_cls, sys.audit)
     else:
         outcome = run_script(payload, sentry)
