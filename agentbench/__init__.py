@@ -66,6 +66,11 @@ _EXPORTS: dict[str, str] = {
     "EpisodeInfo": "agentbench.model",
     "current_episode": "agentbench.model",
     "parse_model_ref": "agentbench.model",
+    # model roles
+    "RoleSpec": "agentbench.roles",
+    "RoleModel": "agentbench.roles",
+    "CallInfo": "agentbench.roles",
+    "current_call": "agentbench.roles",
     # provider helpers
     "price_table": "agentbench.pricing",
     "usage_cost": "agentbench.pricing",

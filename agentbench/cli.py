@@ -162,7 +162,18 @@ def _run_options(f: Any) -> Any:
             help="Task option (repeatable).",
         ),
         click.option(
-            "-M", "model_options", multiple=True, metavar="KEY=VALUE", help="Model provider option."
+            "-M",
+            "model_options",
+            multiple=True,
+            metavar="[ROLE:]KEY=VALUE",
+            help="Model provider option (ROLE:KEY=VALUE for another role's model).",
+        ),
+        click.option(
+            "--role",
+            "roles",
+            multiple=True,
+            metavar="ROLE=MODEL",
+            help="The model of a role of the task, e.g. --role critic=anthropic/claude-3-5-sonnet.",
         ),
         click.option(
             "-S",
@@ -214,6 +225,29 @@ def _run_options(f: Any) -> Any:
     return f
 
 
+def _roles(specs: tuple[str, ...], model_options: dict[str, Any]) -> dict[str, Any]:
+    """`--role critic=MODEL` and `-M critic:key=value` as RunConfig fields."""
+    from agentbench.errors import ConfigError
+    from agentbench.roles import DEFAULT_ROLE, RoleModel, split_role_options
+
+    plain, by_role = split_role_options(model_options)
+    roles: dict[str, Any] = {}
+    for spec in specs:
+        name, sep, model = spec.partition("=")
+        if not sep or not name.strip() or not model.strip():
+            raise ConfigError(f"bad --role {spec!r}", "write --role ROLE=PROVIDER/NAME")
+        if name.strip() == DEFAULT_ROLE:
+            raise ConfigError("--role default=... is --model", "use --model for the default role")
+        roles[name.strip()] = RoleModel(model=model.strip(), options=by_role.pop(name.strip(), {}))
+    default_options = {**plain, **by_role.pop(DEFAULT_ROLE, {})}
+    if by_role:
+        role = sorted(by_role)[0]
+        raise ConfigError(
+            f"-M {role}:... names a role that has no --role", f"add --role {role}=PROVIDER/NAME"
+        )
+    return {"roles": roles, "model_options": default_options}
+
+
 def build_run_config(params: dict[str, Any], task: str | None) -> Any:
     """A RunConfig from the command's parameters, setting only what the user gave."""
     from agentbench._runner.scheduler import split_ids
@@ -247,6 +281,8 @@ def build_run_config(params: dict[str, Any], task: str | None) -> Any:
     for name in ("task_options", "model_options", "sandbox_options"):
         if params.get(name):
             fields[name] = parse_kv(params[name], "-" + name[0].upper())
+    if params.get("roles") or any(":" in k for k in fields.get("model_options", {})):
+        fields.update(_roles(params.get("roles") or (), fields.get("model_options", {})))
     if params.get("sample_ids"):
         fields["sample_ids"] = split_ids(params["sample_ids"])
     generate = parse_kv(params.get("generate_options") or (), "-G")
@@ -423,6 +459,11 @@ def report(run_ref: str, as_json: bool, html: bool, output: str | None, run_dir:
     _print_summary(summary, as_json)
     if html:
         _write_html(run_ref, run_dir, output)
+
+
+from agentbench._export import export  # noqa: E402 - the command lives in its own module
+
+cli.add_command(export)
 
 
 # -- list ----------------------------------------------------------------------------------------

@@ -151,6 +151,7 @@ def summarise(
     task_metrics: dict[str, Any] | None = None,
     duration_s: float = 0.0,
     run_dir: str = "",
+    roles: dict[str, str] | None = None,
 ) -> RunSummary:
     """The summary of a run: counts, pass@k for k = 1..epochs with CIs, mean score with CI.
 
@@ -165,6 +166,7 @@ def summarise(
             key that clashes with a core metric is kept as `task:<key>`.
         duration_s: Wall time of the run.
         run_dir: The run directory.
+        roles: The model of each role (role -> reference).
 
     Returns:
         A RunSummary. `metrics` holds `pass@k`, `pass@k_ci`, `mean`, `mean_ci`, `passed`
@@ -200,6 +202,8 @@ def summarise(
         metrics=metrics,
         subsets=subsets,
         usage=sum((r.usage for r in results), Usage()),
+        usage_by_role=_usage_by_role(results),
+        roles=dict(roles or {}),
         duration_s=duration_s,
         run_dir=run_dir,
     )
@@ -216,6 +220,14 @@ def _value(r: EpisodeResult) -> float:
 
 def _passed(r: EpisodeResult) -> bool:
     return r.status != "error" and r.passed
+
+
+def _usage_by_role(results: Iterable[EpisodeResult]) -> dict[str, Usage]:
+    totals: dict[str, Usage] = {}
+    for r in results:
+        for role, usage in r.usage_by_role.items():
+            totals[role] = totals.get(role, Usage()) + usage
+    return totals
 
 
 def _group(results: Iterable[EpisodeResult], attr: str) -> dict[str, list[EpisodeResult]]:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agentbench.errors import ConfigError, LimitExceeded
+from agentbench.roles import (
+    DEFAULT_ROLE,
+    CallInfo,
+    RoleSpec,
+    reset_current_call,
+    set_current_call,
+)
 from agentbench.sandbox import Sandbox, SandboxSpec
 from agentbench.types import (
     ExecResult,
@@ -87,11 +94,26 @@ class EpisodeLog:
         return path
 
 
-class EpisodeContext:
-    """Everything one episode has: the sample, the model, the sandbox, the log, limits and rng.
+class _TaggedLog:
+    """The episode log as one model call sees it: its events carry the call's role and tag."""
 
-    Tasks talk to the model through `generate` and to the sandbox through `exec`, which log every
-    call and enforce the step and token limits. `state` carries data from solve to check.
+    def __init__(self, log: EpisodeLog, fields: dict[str, Any]) -> None:
+        self._log, self._fields = log, fields
+
+    def add(self, type: str, **data: Any) -> Event:
+        return self._log.add(type, **data, **self._fields)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._log, name)
+
+
+class EpisodeContext:
+    """Everything one episode has: the sample, the models by role, the sandbox, the log, limits.
+
+    Tasks talk to a model through `generate` (the `default` role unless `role=` says another;
+    calls may run concurrently, e.g. under `asyncio.gather`) and to the sandbox through `exec`,
+    which log every call and enforce the step and token limits. `emit` keeps records beyond the
+    score. `state` carries data from solve to check.
     """
 
     def __init__(
@@ -106,10 +128,13 @@ class EpisodeContext:
         epoch: int = 0,
         seed: int = 0,
         generate_config: GenerateConfig | None = None,
+        models: Mapping[str, Model] | None = None,
     ) -> None:
         self.task = task
         self.sample = sample
         self.model = model
+        #: The run's models by role (`default` is `model`).
+        self.models: dict[str, Model] = {DEFAULT_ROLE: model, **(models or {})}
         self.sandbox = sandbox
         self.log = log
         self.limits = limits
@@ -119,29 +144,78 @@ class EpisodeContext:
         self.state: dict[str, Any] = {}
         self.messages: list[Message] = []
         self.usage = Usage()
+        self.usage_by_role: dict[str, Usage] = {}
         self.steps = 0
+        self.records: list[tuple[str, dict[str, Any]]] = []
+        self._role_calls: dict[str, int] = {}
 
     async def generate(
         self,
         messages: list[Message] | None = None,
         tools: list[ToolSpec] | None = None,
         config: GenerateConfig | None = None,
+        *,
+        role: str = DEFAULT_ROLE,
+        tag: str | None = None,
     ) -> ModelOutput:
-        """Call the model (on `self.messages` by default), log it and count it against the limits.
+        """Call a model (on `self.messages` by default), log it and count it against the limits.
+
+        Args:
+            messages: The conversation (default: `self.messages`).
+            tools: Tools offered to the model.
+            config: Sampling settings laid over the run's.
+            role: Whose model answers (a role the task declares in `Task.roles`).
+            tag: A name for this call, stable across runs (e.g. "node-3/expand"): the built-in
+                `scripted` and `oracle` models answer concurrent calls by tag, not by arrival.
 
         Raises:
             LimitExceeded: when the step or token budget is already spent.
+            ValueError: the task asked for a role it does not declare.
         """
+        model = self.models.get(role)
+        if model is None:
+            raise ValueError(
+                f"task {self.task.name!r} called role {role!r}, which is not one of its roles "
+                f"({', '.join(sorted(self.models))}); declare it in `roles`"
+            )
         if self.limits.max_steps is not None and self.steps >= self.limits.max_steps:
             raise LimitExceeded("steps", self.limits.max_steps)
         if self.limits.max_tokens is not None and self.usage.total_tokens >= self.limits.max_tokens:
             raise LimitExceeded("tokens", self.limits.max_tokens)
         msgs = self.messages if messages is None else messages
         self.steps += 1
+        index = self._role_calls.get(role, 0)
+        self._role_calls[role] = index + 1
         cfg = self.generate_config.merged(config)
-        output = await self.model.generate(msgs, tools=tools, config=cfg, log=self.log)
+        fields: dict[str, Any] = {} if role == DEFAULT_ROLE else {"role": role}
+        if tag is not None:
+            fields["tag"] = tag
+        log: Any = _TaggedLog(self.log, fields) if fields else self.log
+        token = set_current_call(CallInfo(role=role, tag=tag, index=index))
+        try:
+            output = await model.generate(msgs, tools=tools, config=cfg, log=log)
+        finally:
+            reset_current_call(token)
         self.usage = self.usage + output.usage
+        self.usage_by_role[role] = self.usage_by_role.get(role, Usage()) + output.usage
         return output
+
+    def emit(self, kind: str, record: BaseModel | Mapping[str, Any]) -> None:
+        """Keep a record of this episode beyond its score (a preference pair, a tree, ...).
+
+        Records are committed with the episode (so `--resume` neither loses nor repeats them)
+        and written out by `agentbench export RUN --kind KIND`. A task that lists `kind` in
+        `record_types` has each record validated by that pydantic model.
+
+        Raises:
+            pydantic.ValidationError: the record does not fit the declared type.
+        """
+        declared = self.task.record_types.get(kind)
+        if declared is not None:
+            record = declared.model_validate(record)
+        data = record.model_dump(mode="json") if isinstance(record, BaseModel) else dict(record)
+        self.records.append((kind, data))
+        self.log.add("emit", kind=kind)
 
     async def exec(
         self, cmd: str | list[str], *, timeout: float | None = None, **kwargs: Any
@@ -175,6 +249,11 @@ class Task:
 
     name: ClassVar[str] = ""
     Options: ClassVar[type[TaskOptions]] = TaskOptions
+    #: The model roles the task uses besides `default` (`ctx.generate(..., role=...)`), e.g.
+    #: `{"critic": RoleSpec(fallback="default")}`; a role with `fallback=None` must be given.
+    roles: ClassVar[dict[str, RoleSpec]] = {}
+    #: Kinds of records the task emits (`ctx.emit`), each with the pydantic model it fits.
+    record_types: ClassVar[dict[str, type[BaseModel]]] = {}
 
     def __init__(self, options: TaskOptions | dict[str, Any] | None = None) -> None:
         if isinstance(options, TaskOptions):
@@ -207,10 +286,23 @@ class Task:
         """Score the episode, by execution where possible."""
         raise NotImplementedError
 
-    def reference(self, sample: Sample) -> str | Message | list[str | Message] | None:
-        """The gold answer for the `oracle` model, or None if the task has none."""
+    def reference(self, sample: Sample) -> Any:
+        """The gold answer for the `oracle` model, or None if the task has none.
+
+        A string or `Message` answers every call; a list gives one answer per call, in order; a
+        dict maps call tags to answers (concurrent calls). A task with several roles may define
+        `reference(sample, role)` instead and answer per role.
+        """
         return None
 
     def metrics(self, results: list[Any]) -> dict[str, Any]:
         """Task-specific figures added to the run summary (e.g. failure classes)."""
+        return {}
+
+    def exporters(self) -> dict[str, Callable[[Iterable[dict[str, Any]]], Iterable[str]]]:
+        """Export formats of this task's emitted records: name -> lines from the records.
+
+        `agentbench export RUN --kind KIND --format NAME` feeds the records of that kind (each
+        a dict: the record plus `sample_id` and `epoch`) and writes the lines it yields.
+        """
         return {}

@@ -123,6 +123,7 @@ async def run_episode(
     raise_errors: bool = True,
     keep_sandbox: bool = False,
     plugins: str | list[str] | None = None,
+    roles: Mapping[str, Model | ModelProvider | str | Sequence[Any]] | None = None,
 ) -> EpisodeRun:
     """Run one episode of `task` in this process and return its result and transcript.
 
@@ -143,11 +144,14 @@ async def run_episode(
             "error"); `LimitExceeded` is never raised, the episode is scored with what it has.
         keep_sandbox: Keep the sandbox open for inspection (`run.sandbox`; then `run.aclose()`).
         plugins: Plugin filter used to resolve names.
+        roles: Models of the task's other roles, as `model` is given (e.g.
+            `{"critic": scripted([...])}`); roles left out fall back as the task declares.
     """
     task = _resolve_task(task, options, plugins)
     sample = sample or _find_sample(task, sample_id)
     limits = limits or Limits()
     wrapped = _resolve_model(model, plugins)
+    models = _role_models(task, wrapped, roles or {}, plugins)
     backend = _resolve_backend(sandbox, sandbox_options, plugins)
     spec = task.sandbox_spec(sample)
     log = EpisodeLog()
@@ -173,6 +177,7 @@ async def run_episode(
             epoch=epoch,
             seed=seed,
             generate_config=generate_config,
+            models=models,
         )
         outcome = await run_stages(task, ctx, limits, catch=not raise_errors)
         status, score, error = outcome.status, outcome.score, outcome.error
@@ -200,6 +205,7 @@ async def run_episode(
         score=score,
         error=error,
         usage=ctx.usage,
+        usage_by_role=dict(ctx.usage_by_role),
         steps=ctx.steps,
     )
     kept = keep_sandbox and box is not None
@@ -263,6 +269,29 @@ def _resolve_model(model: Model | ModelProvider | str | Sequence[Any], plugins: 
         provider = get_registry(plugins).provider(prefix)(name)
         return Model(model, provider, retry=RetryPolicy(max_attempts=1))
     return scripted(model)
+
+
+def _role_models(
+    task: Task, default: Model, given: Mapping[str, Any], plugins: Any
+) -> dict[str, Model]:
+    """Every role's model: the given ones, the rest by the task's fallbacks."""
+    from agentbench.errors import ConfigError
+    from agentbench.roles import DEFAULT_ROLE, task_roles
+
+    declared = task_roles(task)
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ConfigError(f"task {task.name!r} has no role {unknown[0]!r}", "check `roles=`")
+    models = {DEFAULT_ROLE: default, **{k: _resolve_model(v, plugins) for k, v in given.items()}}
+    for name in declared:
+        role = name
+        while role not in models:
+            fallback = declared[role].fallback
+            if fallback is None:
+                raise ConfigError(f"task {task.name!r} needs a model for role {role!r}", "")
+            role = fallback
+        models[name] = models[role]
+    return models
 
 
 def _resolve_backend(

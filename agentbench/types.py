@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentbench.roles import RoleModel
+
 Role = Literal["system", "user", "assistant", "tool"]
 
 
@@ -296,6 +298,9 @@ class EpisodeResult(BaseModel):
     score: Score | None = None
     error: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    usage_by_role: dict[str, Usage] = Field(
+        default_factory=dict, description="usage per model role (set when a task uses several)"
+    )
     steps: int = 0
     attempts: int = 1
     started_at: float = Field(default_factory=time.time)
@@ -318,6 +323,10 @@ class RunConfig(BaseModel):
     model: str = "null"
     task_options: dict[str, Any] = Field(default_factory=dict)
     model_options: dict[str, Any] = Field(default_factory=dict)
+    roles: dict[str, RoleModel] = Field(
+        default_factory=dict,
+        description="models of the task's other roles (`--role critic=...`); `model` is default",
+    )
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     sandbox: str | None = Field(
         default=None, description="backend name; None = docker if reachable, else local"
@@ -359,5 +368,7 @@ class RunSummary(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)
     subsets: dict[str, dict[str, Any]] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
+    usage_by_role: dict[str, Usage] = Field(default_factory=dict)
+    roles: dict[str, str] = Field(default_factory=dict, description="role -> model reference")
     duration_s: float = 0.0
     run_dir: str = ""

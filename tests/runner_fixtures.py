@@ -8,11 +8,14 @@ extra plugin; subprocess tests install it as a fake distribution on PYTHONPATH w
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
 
 from agentbench import (
     AuthenticationError,
@@ -22,6 +25,7 @@ from agentbench import (
     Message,
     ModelOutput,
     ModelProvider,
+    RoleSpec,
     Sample,
     Sandbox,
     SandboxBackend,
@@ -214,12 +218,75 @@ class FakeBackend(SandboxBackend):
         _event("backend aclose")
 
 
+class DuoTask(SayTask):
+    """Sample i: the solver says i, then the critic (its own role) judges the answer."""
+
+    name = "t-duo"
+    roles: ClassVar[dict[str, RoleSpec]] = {
+        "critic": RoleSpec(fallback=None, description="judges the solver's answer")
+    }
+
+    async def solve(self, ctx: Any) -> None:
+        answer = (await ctx.generate([Message.user(f"say {ctx.sample.target}")])).text
+        verdict = await ctx.generate([Message.user(f"is {answer} right?")], role="critic")
+        ctx.state.update(answer=answer, verdict=verdict.text)
+
+    async def check(self, ctx: Any) -> Score:
+        ok = ctx.state["answer"] == ctx.sample.target and ctx.state["verdict"] == "right"
+        return Score.of(ok, f"{ctx.state['answer']!r} judged {ctx.state['verdict']!r}")
+
+
+class PairRecord(BaseModel):
+    prompt: str
+    chosen: str
+    rejected: str
+
+
+class TreeOptions(SayOptions):
+    width: int = 64
+    sleep_ms: int = 0
+
+
+class TreeTask(SayTask):
+    """One episode expands `width` nodes at once (tagged calls) and emits preference pairs."""
+
+    name = "t-tree"
+    Options = TreeOptions
+    record_types: ClassVar[dict[str, type[BaseModel]]] = {"preference_pair": PairRecord}
+
+    async def solve(self, ctx: Any) -> None:
+        async def expand(i: int) -> str:
+            await asyncio.sleep(ctx.rng.random() * self.options.sleep_ms / 1000)
+            output = await ctx.generate([Message.user(f"node {i}")], tag=f"node-{i}")
+            return output.text
+
+        texts = await asyncio.gather(*(expand(i) for i in range(self.options.width)))
+        ctx.state["answer"] = ctx.sample.target
+        ctx.state["texts"] = texts
+        for i in range(0, len(texts) - 1, 2):
+            ctx.emit(
+                "preference_pair",
+                {"prompt": f"node {i}", "chosen": texts[i], "rejected": texts[i + 1]},
+            )
+        if self.options.sleep:
+            await asyncio.sleep(self.options.sleep)
+
+    def exporters(self) -> dict[str, Any]:
+        def dpo(records: Any) -> Any:
+            for r in records:
+                yield json.dumps({k: r[k] for k in ("prompt", "chosen", "rejected")}) + "\n"
+
+        return {"dpo": dpo}
+
+
 # -- registration --------------------------------------------------------------------------------
 
 
 @hookimpl
 def register_tasks(register: Any) -> None:
     register("t-say", SayTask)
+    register("t-duo", DuoTask)
+    register("t-tree", TreeTask)
 
 
 @hookimpl

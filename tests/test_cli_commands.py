@@ -162,8 +162,8 @@ def test_plain_progress_when_not_a_terminal(env: dict[str, str], tmp_path: Path)
 
 
 BAD_INPUT = [
-    (["run", "t-sey", "--model", "t-say"], "unknown task 't-sey'; did you mean t-say?"),
-    (["run", "t-say", "--model", "t-sai/x"], "unknown model 't-sai'; did you mean t-say?"),
+    (["run", "t-sey", "--model", "t-say"], "unknown task 't-sey'; did you mean t-say"),
+    (["run", "t-say", "--model", "t-sai/x"], "unknown model 't-sai'; did you mean t-say"),
     (
         ["run", "t-say", "--model", "t-say", "--sandbox", "t-fak"],
         "unknown sandbox 't-fak'; did you mean t-fake?",
@@ -228,7 +228,8 @@ def test_debug_prints_events_live_the_score_and_keeps_the_sandbox(
         "<< assistant: 3",
         "score 1.0 passed=True: said '3', wanted '3'",
         "PASSED",
-        "sandbox kept alive: fake-shell 1",
+        "sandbox kept alive (every process the episode left was stopped; its files are there): fake-shell 1",
+        "agentbench sandbox prune",
     ]
     positions = [text.index(part) for part in order]
     assert positions == sorted(positions)

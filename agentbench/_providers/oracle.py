@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from agentbench.errors import ModelError
 from agentbench.model import ModelProvider, current_episode
+from agentbench.roles import DEFAULT_ROLE, current_call
 from agentbench.types import GenerateConfig, Message, ModelOutput, ToolSpec
 
-from .responses import to_output, with_input_estimate
+from .responses import RESPONSE_KEYS, to_output, with_input_estimate
 
 
 class OracleProvider(ModelProvider):
@@ -24,28 +25,52 @@ class OracleProvider(ModelProvider):
     async def generate(
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
     ) -> ModelOutput:
-        info = current_episode()
+        info, call = current_episode(), current_call()
         if info is None or info.task is None:
             raise ModelError("the oracle model answers only inside an episode of a task")
         task_name = getattr(info.task, "name", "") or type(info.task).__name__
-        reference = info.task.reference(info.sample)
+        role = call.role if call is not None else DEFAULT_ROLE
+        index = call.index if call is not None else info.calls
+        if role == DEFAULT_ROLE:
+            reference = info.task.reference(info.sample)
+        else:
+            try:
+                reference = info.task.reference(info.sample, role)
+            except TypeError:
+                reference = None
+            if reference is None:
+                raise ModelError(
+                    f"task {task_name!r} gives no reference answer for role {role!r} "
+                    f"(sample {info.sample.id!r}), so the oracle model cannot answer as it"
+                )
         if reference is None:
             raise ModelError(
                 f"task {task_name!r} has no reference answer for sample "
                 f"{info.sample.id!r}, so the oracle model cannot answer"
             )
         where = f"reference of {task_name!r} for sample {info.sample.id!r}"
-        if isinstance(reference, list | tuple):
-            if info.calls >= len(reference):
+        if isinstance(reference, dict) and not _is_response(reference):
+            tag = call.tag if call is not None and call.tag is not None else "*"
+            if tag not in reference and "*" not in reference:
+                raise ModelError(f"the {where} has no answer for the call tagged {tag!r}")
+            item = reference.get(tag, reference.get("*"))
+            output = to_output(item, where=f"{where}, tag {tag!r}", model=self.name)
+        elif isinstance(reference, list | tuple):
+            if index >= len(reference):
                 raise ModelError(
                     f"the {where} has {len(reference)} step(s); "
-                    f"the task asked for call #{info.calls + 1}"
+                    f"the task asked for call #{index + 1}"
                 )
-            item = reference[info.calls]
-            output = to_output(item, where=f"{where}, step #{info.calls + 1}", model=self.name)
+            item = reference[index]
+            output = to_output(item, where=f"{where}, step #{index + 1}", model=self.name)
         else:
             output = to_output(reference, where=where, model=self.name)
         return with_input_estimate(output, messages)
+
+
+def _is_response(item: dict) -> bool:  # type: ignore[type-arg]
+    """A mapping that is one response (text / tool calls / images), not tag -> response."""
+    return bool(set(item) & RESPONSE_KEYS)
 
 
 class NullProvider(ModelProvider):

@@ -30,7 +30,8 @@ from agentbench.types import (
     Usage,
 )
 
-_KEYS = {"text", "content", "tool_calls", "images", "stop_reason", "usage", "metadata"}
+_KEYS = frozenset({"text", "content", "tool_calls", "images", "stop_reason", "usage", "metadata"})
+RESPONSE_KEYS = _KEYS  # the keys of one response written as a mapping
 
 
 def estimate_tokens(text: str) -> int:

@@ -4,8 +4,11 @@
     agentbench run hello-arith --model scripted -M file=responses.json
 
 The script is either one list of responses that every episode replays, or a mapping from sample
-id to a list (the key `"*"` covers samples not listed). The n-th model call of an episode gets the
-n-th response of its list; retries do not advance it. See `responses.py` for the item format.
+id to a list (the key `"*"` covers samples not listed). The n-th model call of an episode (of this
+model's role) gets the n-th response of its list; retries do not advance it. Instead of a list, a
+sample may map call tags to responses (`ctx.generate(..., tag=...)`), so that calls made at once
+get the same answers whatever order they arrive in; the key `"*"` there answers untagged calls
+and tags not listed. See `responses.py` for the item format.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from agentbench.errors import DataError, ModelError
 from agentbench.model import ModelProvider, current_episode
+from agentbench.roles import current_call
 from agentbench.types import GenerateConfig, Message, ModelOutput, ToolSpec
 
 from .responses import to_output, with_input_estimate
@@ -61,7 +65,9 @@ class ScriptedProvider(ModelProvider):
             self.script = self._compile(responses, Path.cwd())
         self._calls_outside_episodes = itertools.count()
 
-    def _compile(self, script: Any, base_dir: Path) -> dict[str, list[ModelOutput]]:
+    def _compile(
+        self, script: Any, base_dir: Path
+    ) -> dict[str, list[ModelOutput] | dict[str, ModelOutput]]:
         if isinstance(script, Mapping):
             lists = {str(k): v for k, v in script.items()}
         elif isinstance(script, Sequence) and not isinstance(script, str):
@@ -71,8 +77,19 @@ class ScriptedProvider(ModelProvider):
                 f"{self.source}: a script is a list of responses or a mapping sample id -> list",
                 "wrap the responses in a list",
             )
-        compiled: dict[str, list[ModelOutput]] = {}
+        compiled: dict[str, list[ModelOutput] | dict[str, ModelOutput]] = {}
         for key, items in lists.items():
+            if isinstance(items, Mapping):  # tag -> response
+                compiled[key] = {
+                    str(tag): to_output(
+                        item,
+                        where=f"{self.source}: {key!r}, tag {tag!r}",
+                        model=self.name,
+                        base_dir=base_dir,
+                    )
+                    for tag, item in items.items()
+                }
+                continue
             if not isinstance(items, Sequence) or isinstance(items, str):
                 raise DataError(
                     f"{self.source}: the responses of {key!r} must be a list", "wrap them in a list"
@@ -92,8 +109,11 @@ class ScriptedProvider(ModelProvider):
     async def generate(
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
     ) -> ModelOutput:
-        info = current_episode()
-        index = info.calls if info is not None else next(self._calls_outside_episodes)
+        info, call = current_episode(), current_call()
+        if call is not None:
+            index = call.index
+        else:
+            index = info.calls if info is not None else next(self._calls_outside_episodes)
         sample_id = info.sample.id if info is not None else None
         responses = self.script.get(sample_id) if sample_id is not None else None
         if responses is None:
@@ -102,6 +122,14 @@ class ScriptedProvider(ModelProvider):
             raise ScriptExhaustedError(
                 f"{self.source} has no responses for sample {sample_id!r} (and no '*' entry)"
             )
+        if isinstance(responses, dict):
+            tag = call.tag if call is not None and call.tag is not None else "*"
+            output = responses.get(tag, responses.get("*"))
+            if output is None:
+                raise ScriptExhaustedError(
+                    f"{self.source} has no response for tag {tag!r} of sample {sample_id!r}"
+                )
+            return with_input_estimate(output, messages)
         if index >= len(responses):
             whose = f" for sample {sample_id!r}" if sample_id is not None else ""
             raise ScriptExhaustedError(

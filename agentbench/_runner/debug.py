@@ -16,7 +16,7 @@ from typing import IO, Any
 from agentbench._runner.episode import EpisodeRecord, run_episode
 from agentbench._runner.scheduler import (
     LazyBackend,
-    build_model,
+    build_models,
     build_task,
     episode_env,
     make_run_id,
@@ -134,9 +134,9 @@ async def debug_episode(
     sample = samples[0]
     run_id = config.run_name or "debug-" + make_run_id(config.task, config.model)
     run_dir = Path(config.run_dir) / run_id
-    model = build_model(registry, config)
+    models = build_models(registry, config, task)
     backend = LazyBackend(registry, config.sandbox, run_id, config.sandbox_options)
-    env = episode_env(config, run_id, task, model, backend, run_dir)
+    env = episode_env(config, run_id, task, models, backend, run_dir)
     print(
         f"debug {config.task} sample {sample.id} epoch {epoch} with {config.model} (run {run_id})",
         file=out,
@@ -148,11 +148,12 @@ async def debug_episode(
         )
         with Store(run_dir) as store:
             store.create_run(run_id, config)
-            store.record(record.result, record.events, record.artifacts)
+            store.record(record.result, record.events, record.artifacts, record.records)
         _print_result(record, out)
         await _keep(backend, record, out)
     finally:
-        await model.aclose()
+        for model in {id(m): m for m in models.values()}.values():
+            await model.aclose()
         await backend.aclose()  # a kept sandbox is left out by the backend
     return record
 

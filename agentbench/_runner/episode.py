@@ -41,11 +41,12 @@ class EpisodeEnv:
         run_id: The run the episodes belong to.
         task_name: The task's registered name (stored with each result).
         task: The task instance (options applied).
-        model: The wrapped model.
+        model: The wrapped model of the `default` role.
         backend: Returns the run's sandbox backend, creating it on first use.
         limits: Per-episode step, token and wall-time budgets.
         seed: Base seed of every episode's rng.
         generate_config: Sampling settings laid under each call's own.
+        models: The models of every role (role -> model; `default` is `model`).
         infra_retries: Fresh-sandbox retries after an `InfrastructureError`.
         run_dir: The run directory artifacts are saved under (None: not saved).
     """
@@ -55,6 +56,7 @@ class EpisodeEnv:
     task: Task
     model: Model
     backend: Callable[[], Awaitable[SandboxBackend]]
+    models: dict[str, Model] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     seed: int = 0
     generate_config: GenerateConfig = field(default_factory=GenerateConfig)
@@ -94,6 +96,7 @@ class EpisodeRecord:
     events: list[dict[str, Any]]
     artifacts: list[str]
     sandbox: Sandbox | None = None  # only set when the caller asked to keep it
+    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # ctx.emit(...)
 
 
 def _describe(exc: BaseException) -> str:
@@ -227,6 +230,7 @@ async def run_episode(
     # What failed attempts did is kept: their events lead the transcript, their usage counts.
     earlier_events: list[dict[str, Any]] = []
     earlier_usage, earlier_steps = Usage(), 0
+    earlier_by_role: dict[str, Usage] = {}
     while True:
         attempts += 1
         log = EpisodeLog(env.artifacts_dir(sample.id, epoch))
@@ -252,6 +256,7 @@ async def run_episode(
                 epoch=epoch,
                 seed=env.seed,
                 generate_config=env.generate_config,
+                models=env.models,
             )
             outcome = await run_stages(env.task, ctx, env.limits)
         except InfrastructureError as exc:
@@ -268,6 +273,7 @@ async def run_episode(
             earlier_events.extend(log.events)
             if ctx is not None:
                 earlier_usage, earlier_steps = earlier_usage + ctx.usage, earlier_steps + ctx.steps
+                earlier_by_role = _add_usage(earlier_by_role, ctx.usage_by_role)
             continue
         if not keep_sandbox:
             reusable = outcome.status != "infra_error" and not outcome.interrupted
@@ -283,13 +289,21 @@ async def run_episode(
             score=outcome.score,
             error=outcome.error,
             usage=earlier_usage + (ctx.usage if ctx else Usage()),
+            usage_by_role=_add_usage(earlier_by_role, ctx.usage_by_role if ctx else {}),
             steps=earlier_steps + (ctx.steps if ctx else 0),
             attempts=attempts,
             started_at=started,
             duration_s=round(time.monotonic() - t0, 6),
         )
         events: list[dict[str, Any]] = [*earlier_events, *log.events]
-        return EpisodeRecord(result, events, log.artifacts, sandbox if keep_sandbox else None)
+        records = list(ctx.records) if ctx is not None else []
+        return EpisodeRecord(
+            result, events, log.artifacts, sandbox if keep_sandbox else None, records=records
+        )
+
+
+def _add_usage(a: dict[str, Usage], b: dict[str, Usage]) -> dict[str, Usage]:
+    return {role: a.get(role, Usage()) + b.get(role, Usage()) for role in {*a, *b}}
 
 
 async def _release(env: EpisodeEnv, sandbox: Sandbox | None, *, reusable: bool) -> None:

@@ -28,6 +28,7 @@ from agentbench._runner.store import Store, find_run_dir
 from agentbench.errors import AgentbenchError, ConfigError, DataError
 from agentbench.model import Model, RetryPolicy, parse_model_ref
 from agentbench.plugins import Registry, call_observers, load_plugins
+from agentbench.roles import DEFAULT_ROLE, RoleModel, resolve_roles
 from agentbench.sandbox import SandboxBackend
 from agentbench.task import Task
 from agentbench.types import EpisodeResult, RunConfig, RunSummary, Sample
@@ -40,6 +41,7 @@ IDENTITY_FIELDS = (
     "model",
     "task_options",
     "model_options",
+    "roles",
     "generate",
     "sandbox",
     "sandbox_options",
@@ -139,38 +141,63 @@ def build_task(registry: Registry, name: str, options: dict[str, Any]) -> Task:
     return task
 
 
-def build_model(registry: Registry, config: RunConfig, cache: Any = None) -> Model:
-    """The config's model: its provider wrapped with retries, a connection limit and a timeout."""
-    prefix, name = parse_model_ref(config.model)
+def build_model(
+    registry: Registry, config: RunConfig, cache: Any = None, role: RoleModel | None = None
+) -> Model:
+    """A role's model (default: the config's own): its provider wrapped with retries, a
+    connection limit and a timeout."""
+    role = role or RoleModel(model=config.model, options=dict(config.model_options))
+    prefix, name = parse_model_ref(role.model)
     provider_cls = registry.provider(prefix)
     try:
-        provider = provider_cls(name, **config.model_options)
+        provider = provider_cls(name, **role.options)
     except TypeError as exc:
         # A built-in model takes named options only: an unknown one is a TypeError.
         bad = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
         what = f"unknown model option {bad.group(1)!r}" if bad else f"bad model option ({exc})"
         raise ConfigError(
-            f"{what} for {config.model!r}", "check the -M options (see `agentbench list models`)"
+            f"{what} for {role.model!r}", "check the -M options (see `agentbench list models`)"
         ) from None
     return Model(
-        config.model,
+        role.model,
         provider,
-        max_connections=config.max_connections,
+        max_connections=role.max_connections or config.max_connections,
         timeout=config.model_timeout,
         retry=RetryPolicy(max_attempts=config.max_retries + 1),
         cache=cache,
     )
 
 
+def build_models(
+    registry: Registry, config: RunConfig, task: Task, cache: Any = None
+) -> dict[str, Model]:
+    """One `Model` per role of the task; a role that falls back shares its fallback's model
+    (and so its connection limit)."""
+    models: dict[str, Model] = {}
+    built: dict[str, Model] = {}
+    for name, role in resolve_roles(task, config).items():
+        key = role.model_dump_json()
+        if key not in built:
+            built[key] = build_model(registry, config, cache, role)
+        models[name] = built[key]
+    return models
+
+
 def episode_env(
-    config: RunConfig, run_id: str, task: Task, model: Model, backend: LazyBackend, run_dir: Path
+    config: RunConfig,
+    run_id: str,
+    task: Task,
+    models: dict[str, Model],
+    backend: LazyBackend,
+    run_dir: Path,
 ) -> EpisodeEnv:
     """What every episode of a run (or a debugged one) shares, as `config` sets it."""
     return EpisodeEnv(
         run_id=run_id,
         task_name=config.task,
         task=task,
-        model=model,
+        model=models[DEFAULT_ROLE],
+        models=models,
         backend=backend,
         limits=config.limits,
         seed=config.seed,
@@ -323,7 +350,8 @@ class Runner:
         registry = self.registry or load_plugins(config.plugins, extra=self.extra_plugins)
         # Everything a user can get wrong is checked before the run directory is created.
         task = build_task(registry, config.task, config.task_options)
-        registry.provider(parse_model_ref(config.model)[0])
+        for role in resolve_roles(task, config).values():
+            registry.provider(parse_model_ref(role.model)[0])
         if config.sandbox is not None:
             registry.sandbox(config.sandbox)
         backend_name = config.sandbox or ("docker" if "docker" in registry.sandboxes else None)
@@ -338,17 +366,18 @@ class Runner:
             run_id = check_run_name(config.run_name) if config.run_name else None
             run_id = run_id or make_run_id(config.task, config.model)
             run_dir = Path(config.run_dir) / run_id
-        new_dir = not run_dir.exists()
+        new_dirs = [p for p in (run_dir.parent, run_dir) if not p.exists()]
+        created = new_dirs[0] if new_dirs else None  # removed again if the run fails on input
         run_dir.mkdir(parents=True, exist_ok=True)
         lock = RunLock(run_dir)
         try:
             lock.acquire(run_id)
         except AgentbenchError:
-            if new_dir:
-                shutil.rmtree(run_dir, ignore_errors=True)
+            if created is not None:
+                shutil.rmtree(created, ignore_errors=True)
             raise
         try:
-            await self._run_locked(registry, config, task, samples, run_id, run_dir, new_dir)
+            await self._run_locked(registry, config, task, samples, run_id, run_dir, created)
         finally:
             lock.release()
         assert self.summary is not None
@@ -362,22 +391,22 @@ class Runner:
         samples: list[Sample],
         run_id: str,
         run_dir: Path,
-        new_dir: bool,
+        created: Path | None,
     ) -> None:
         store = Store(run_dir)
         try:
             existing = store.get_run(run_id)
             if existing is not None and not config.resume:
                 check_same_run(existing["config"], config, run_id)
-            model = build_model(registry, config, cache=store if config.cache else None)
+            models = build_models(registry, config, task, cache=store if config.cache else None)
             await self._run_with_store(
-                registry, config, task, model, samples, run_id, run_dir, store
+                registry, config, task, models, samples, run_id, run_dir, store
             )
         except AgentbenchError:
             # A run that failed on bad input before finishing anything leaves no empty directory.
-            if new_dir and not store.results(run_id):
+            if created is not None and not store.results(run_id):
                 store.close()
-                shutil.rmtree(run_dir, ignore_errors=True)
+                shutil.rmtree(created, ignore_errors=True)
             raise
         finally:
             store.close()
@@ -387,7 +416,7 @@ class Runner:
         registry: Registry,
         config: RunConfig,
         task: Task,
-        model: Model,
+        models: dict[str, Model],
         samples: list[Sample],
         run_id: str,
         run_dir: Path,
@@ -400,7 +429,7 @@ class Runner:
         )
         expected = len(samples) * config.epochs
         self.info = RunInfo(run_id, config, run_dir, expected=expected, todo=len(todo))
-        env = episode_env(config, run_id, task, model, backend, run_dir)
+        env = episode_env(config, run_id, task, models, backend, run_dir)
         pm = registry.manager
         await call_observers(pm, "on_run_start", run=self.info)
         self.progress.start(self.info)
@@ -413,7 +442,7 @@ class Runner:
             self.state.cancelled = True
             raise
         finally:
-            await _close_quietly(model, backend)
+            await _close_quietly(models, backend)
             self.summary = self._summarise(store, task, config, run_id, run_dir, expected)
             if complete:
                 store.finish_run(run_id, self.summary)
@@ -450,7 +479,7 @@ class Runner:
                 )
 
     def _record(self, store: Store, record: EpisodeRecord) -> None:
-        store.record(record.result, record.events, record.artifacts)
+        store.record(record.result, record.events, record.artifacts, record.records)
         self.state.finished += 1
         self.progress.update(record.result)
 
@@ -474,6 +503,7 @@ class Runner:
             task_metrics=task_metrics,
             duration_s=round(time.monotonic() - self.state.started, 3),
             run_dir=str(run_dir),
+            roles={name: role.model for name, role in resolve_roles(task, config).items()},
         )
 
 
@@ -495,9 +525,10 @@ def _first_error(group: BaseExceptionGroup) -> BaseException:
     return leaves[0]
 
 
-async def _close_quietly(model: Model, backend: LazyBackend) -> None:
-    """Close the model and every sandbox, even while being cancelled."""
-    for close in (model.aclose, backend.aclose):
+async def _close_quietly(models: dict[str, Model], backend: LazyBackend) -> None:
+    """Close the models and every sandbox, even while being cancelled."""
+    unique = {id(m): m for m in models.values()}.values()
+    for close in (*(m.aclose for m in unique), backend.aclose):
         try:
             await asyncio.shield(close())
         except asyncio.CancelledError:

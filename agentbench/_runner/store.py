@@ -14,6 +14,7 @@ Tables:
                  passed, usage and timings as columns for queries, the full result as JSON.
     transcripts  the events of an episode as one JSON array.
     artifacts    file names of an episode's artifacts (the files live under artifacts/).
+    records      what an episode emitted beyond its score (`ctx.emit(kind, record)`).
     responses    the model response cache (`agentbench.model.ResponseCache`).
 """
 
@@ -23,6 +24,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -80,6 +82,14 @@ CREATE TABLE IF NOT EXISTS artifacts (
     name TEXT NOT NULL,
     PRIMARY KEY (episode_id, name)
 );
+CREATE TABLE IF NOT EXISTS records (
+    episode_id INTEGER NOT NULL REFERENCES episodes (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (episode_id, seq)
+);
+CREATE INDEX IF NOT EXISTS records_kind ON records (kind, episode_id);
 CREATE TABLE IF NOT EXISTS responses (
     key TEXT PRIMARY KEY,
     output TEXT NOT NULL,
@@ -247,10 +257,12 @@ class Store:
         result: EpisodeResult,
         events: list[dict[str, Any]],
         artifacts: list[str] | None = None,
+        records: list[tuple[str, dict[str, Any]]] | None = None,
     ) -> None:
-        """Commit one finished episode with its transcript and artifact names.
+        """Commit one finished episode with its transcript, artifact names and emitted records.
 
-        A later record of the same (run, task, sample_id, epoch, model) replaces the earlier one.
+        A later record of the same (run, task, sample_id, epoch, model) replaces the earlier one,
+        records included (so a resumed episode never doubles them).
         """
         score = result.score
         usage = result.usage
@@ -290,6 +302,45 @@ class Store:
                     "INSERT OR IGNORE INTO artifacts (episode_id, name) VALUES (?, ?)",
                     [(episode_id, name) for name in artifacts],
                 )
+            conn.execute("DELETE FROM records WHERE episode_id = ?", (episode_id,))
+            if records:
+                conn.executemany(
+                    "INSERT INTO records (episode_id, seq, kind, data) VALUES (?, ?, ?, ?)",
+                    [
+                        (episode_id, seq, kind, to_json(data, fallback=str).decode())
+                        for seq, (kind, data) in enumerate(records)
+                    ],
+                )
+
+    def record_kinds(self, run_id: str) -> dict[str, int]:
+        """Kinds of emitted records in the run, with their counts."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT r.kind, COUNT(*) FROM records r JOIN episodes e ON e.id = r.episode_id "
+                "WHERE e.run_id = ? GROUP BY r.kind ORDER BY r.kind",
+                (run_id,),
+            ).fetchall()
+        return {kind: count for kind, count in rows}
+
+    def emitted(self, run_id: str, kind: str) -> Iterator[dict[str, Any]]:
+        """The run's records of one kind, each with `sample_id` and `epoch`, in episode order.
+
+        Streams from the database (a page at a time), so exporting a huge run stays small.
+        """
+        last, page = (-1, -1), 1000
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT r.episode_id, r.seq, e.sample_id, e.epoch, r.data FROM records r "
+                    "JOIN episodes e ON e.id = r.episode_id WHERE e.run_id = ? AND r.kind = ? "
+                    "AND (r.episode_id, r.seq) > (?, ?) ORDER BY r.episode_id, r.seq LIMIT ?",
+                    (run_id, kind, *last, page),
+                ).fetchall()
+            for episode_id, seq, sample_id, epoch, data in rows:
+                last = (episode_id, seq)
+                yield {"sample_id": sample_id, "epoch": epoch, **json.loads(data)}
+            if len(rows) < page:
+                return
 
     def done_keys(self, run_id: str) -> set[tuple[str, str, int, str]]:
         """(task, sample_id, epoch, model) of the run's finished episodes (ok, error or limit)."""
