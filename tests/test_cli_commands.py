@@ -228,7 +228,8 @@ def test_debug_prints_events_live_the_score_and_keeps_the_sandbox(
         "<< assistant: 3",
         "score 1.0 passed=True: said '3', wanted '3'",
         "PASSED",
-        "sandbox kept alive (every process the episode left was stopped; its files are there): fake-shell 1",
+        "sandbox kept alive (every process the episode left was stopped; its files are there): "
+        "fake-shell 1",
         "agentbench sandbox prune",
     ]
     positions = [text.index(part) for part in order]
