@@ -1,0 +1,1 @@
+"""ClassEval and RepoClassBench (class-level code generation) for agentbench."""

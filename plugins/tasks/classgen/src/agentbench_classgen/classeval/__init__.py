@@ -1,0 +1,1 @@
+"""ClassEval: class-level code generation (FudanSELab/ClassEval)."""

@@ -1,0 +1,1 @@
+"""RealCritic critique loops (direct, self, cross, iterative) for agentbench."""

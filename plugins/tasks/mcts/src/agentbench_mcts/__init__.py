@@ -1,0 +1,1 @@
+"""MCTS-DPO step-level preference collection for agentbench."""
