@@ -43,6 +43,7 @@ class TestOutcome(BaseModel):
     exception: str | None = None
     message: str = ""
     duration_s: float = 0.0
+    parent: str | None = Field(default=None, description="the test a failing subtest belongs to")
 
 
 class TestReport(BaseModel):
@@ -63,6 +64,9 @@ class TestReport(BaseModel):
     notes: list[str] = Field(default_factory=list, description="what the harness denied")
     stdout_tail: str = ""
     stderr_tail: str = ""
+    groups: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="groups that finished: name -> {timed_out}"
+    )
 
     def count(self, outcome: Outcome) -> int:
         """How many tests had `outcome`."""
@@ -240,6 +244,9 @@ async def run_unittest(
     files: Mapping[str, str] | None = None,
     python: str = "python",
     select: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    group_timeout: float | None = None,
+    import_timeout: float | None = None,
 ) -> TestReport:
     """Run a unittest module in the sandbox, sealed, and report every test's outcome.
 
@@ -255,12 +262,20 @@ async def run_unittest(
         files: Other files placed beside it, e.g. {"solution.py": code} that the tests import.
         python: The interpreter command (Python 3.8 or newer).
         select: Run only these tests: test ids, class names, or "Class.test_method" names.
+        groups: Run these test classes one after another, each as its own suite under
+            `group_timeout` seconds, after one import of the module (ClassEval's protocol);
+            `TestReport.groups` says which ran out of time.
+        group_timeout: Seconds per group.
+        import_timeout: Seconds for importing the test module (with the program).
     """
     payload = {
         "mode": "unittest",
         "module": module_name,
         "files": {**dict(files or {}), f"{module_name}.py": test_module_source},
         "select": list(select) if select else None,
+        "groups": list(groups) if groups else None,
+        "group_timeout": group_timeout,
+        "import_timeout": import_timeout,
     }
     result, verdict = await run_sealed(target, payload, timeout=timeout, python=python)
     return report_of(verdict, result)
@@ -276,6 +291,7 @@ def report_of(verdict: Verdict, result: ExecResult) -> TestReport:
         notes=verdict.notes,
         stdout_tail=str(done.get("stdout_tail") or ""),
         stderr_tail=str(done.get("stderr_tail") or ""),
+        groups=dict(verdict.groups),
     )
     if done.get("stage") == "import":
         report.import_error = TestOutcome(
@@ -295,6 +311,7 @@ def report_of(verdict: Verdict, result: ExecResult) -> TestReport:
                 outcome=record.get("outcome") if record.get("outcome") in _OUTCOMES else "error",
                 exception=record.get("exception"),
                 message=str(record.get("message") or "")[-4000:],
+                parent=record.get("parent") if isinstance(record.get("parent"), str) else None,
             )
         )
     collected = [str(c) for c in verdict.collected]

@@ -54,6 +54,8 @@ class Verdict:
     Attributes:
         tests: Per-test records (unittest mode), in the order they finished.
         collected: The ids of the tests selected to run (unittest mode).
+        groups: Test classes run as groups under their own time limit, by name, in the order
+            they finished: {"timed_out": bool}. A group missing here never finished.
         done: The final record, or None when the harness never got to write it (the process was
             killed, timed out, or ended early: no verdict).
         forged: Lines that looked like verdict lines but did not carry this run's token.
@@ -61,6 +63,7 @@ class Verdict:
 
     tests: list[dict[str, Any]] = field(default_factory=list)
     collected: list[str] = field(default_factory=list)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     done: dict[str, Any] | None = None
     forged: int = 0
 
@@ -102,6 +105,8 @@ def parse_verdict(stdout: str, token: str) -> Verdict:
             continue
         if record.get("kind") == "test":
             verdict.tests.append(record)
+        elif record.get("kind") == "group" and isinstance(record.get("name"), str):
+            verdict.groups.setdefault(record["name"], {"timed_out": bool(record.get("timed_out"))})
         elif record.get("kind") == "collected" and not verdict.collected:
             verdict.collected = [str(i) for i in record.get("ids") or []]
         elif record.get("kind") == "done" and verdict.done is None:

@@ -140,3 +140,36 @@ async def test_the_sanitised_run_starts_fresh_after_a_hostile_one(docker_box) ->
     )
     left = await docker_box.exec(["python", "-c", probe])
     assert left.stdout.strip() == "0", left.stdout
+
+
+async def test_groups_run_each_class_under_its_own_time_limit(local_box) -> None:
+    source = (
+        "import time, unittest\n"
+        "class Fast(unittest.TestCase):\n"
+        "    def test_a(self):\n"
+        "        pass\n"
+        "class Slow(unittest.TestCase):\n"
+        "    def test_hangs(self):\n"
+        "        time.sleep(10)\n"
+        "    def test_hangs_too(self):\n"
+        "        time.sleep(10)\n"
+        "class After(unittest.TestCase):\n"
+        "    def test_b(self):\n"
+        "        self.assertTrue(False)\n"
+    )
+    report = await run_unittest(
+        local_box,
+        source,
+        timeout=30,
+        groups=["Fast", "Slow", "After", "Missing"],
+        group_timeout=0.5,
+        import_timeout=10,
+    )
+    assert report.groups == {
+        "Fast": {"timed_out": False},
+        "Slow": {"timed_out": True},
+        "After": {"timed_out": False},
+        "Missing": {"timed_out": False},
+    }
+    outcomes = {t.name.split(".")[-1]: t.outcome for t in report.tests}
+    assert outcomes["test_a"] == "passed" and outcomes["test_b"] == "failed"

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from agentbench_classgen.classeval.scoring import (
+    class_results,
     class_verdict,
     classeval_metrics,
-    parse_results,
     verdict_of_counts,
 )
+
+from agentbench import ExecResult, TestOutcome, TestReport
 
 
 @pytest.mark.parametrize(
@@ -35,14 +37,28 @@ def test_class_verdicts() -> None:
     assert class_verdict(["success", "error"]) == "class_fail"
 
 
-def test_unreported_classes_are_errors() -> None:
-    raw = '{"test_class": "A", "errors": 0, "failures": 1, "testsRun": 2, "note": ""}\n{"test_'
-    results = parse_results(raw, ["A", "B"], "not run: the run timed out")
-    assert [(r.test_class, r.verdict) for r in results] == [
-        ("A", "partial_success"),
-        ("B", "error"),
+def test_class_results_count_as_upstream_and_unfinished_classes_are_errors() -> None:
+    def outcome(name: str, result: str, parent: str | None = None) -> TestOutcome:
+        return TestOutcome(name=f"m.{name}", outcome=result, parent=parent)  # type: ignore[arg-type]
+
+    report = TestReport(
+        exec=ExecResult(exit_code=124, timed_out=True),
+        finished=False,
+        tests=[
+            outcome("A.test_1", "passed"),
+            outcome("A.test_2 (i=0)", "failed", parent="m.A.test_2"),
+            outcome("A.test_2 (i=1)", "failed", parent="m.A.test_2"),
+            outcome("B.test_1", "error"),
+        ],
+        groups={"A": {"timed_out": False}, "B": {"timed_out": True}},
+    )
+    results = class_results(report, ["A", "B", "C"])
+    assert [(r.test_class, r.testsRun, r.failures, r.verdict) for r in results] == [
+        ("A", 2, 2, "fail"),  # subtest failures count (2 of 2 started), the test once
+        ("B", 0, 0, "error"),  # ran out of its time: 0 tests run, as upstream's timeout
+        ("C", 0, 0, "error"),  # never finished
     ]
-    assert results[1].note == "not run: the run timed out"
+    assert results[2].note == "not run: the run timed out"
 
 
 def test_metrics_average_over_every_test_class_and_every_task() -> None:

@@ -3,109 +3,26 @@
 Upstream (FudanSELab/ClassEval, `classeval_evaluation/test_pipeline.py`, read at 6934e932)
 imports the program-plus-tests module and runs each test class with
 `unittest.TextTestRunner` under a 5 s limit (`func_set_timeout(5)`); any exception (a timeout, an
-import error, a missing class) records the class as 0 tests run. A class is `error` when no test
-ran or every test errored, `success` when none failed or errored, `partial_success` when some
-did, else `fail`. A sample is `class_success` when every test class succeeded,
-`class_partial_success` when none failed or errored, else `class_fail`.
+import error, a missing class) records the class as 0 tests run. Here the module runs through
+agentbench's sealed harness (`run_unittest(groups=...)`): one import, each class its own suite
+under its own limit, every outcome a signed record the program cannot forge.
+
+A class is `error` when no test ran or every test errored, `success` when none failed or
+errored, `partial_success` when some did, else `fail`. A sample is `class_success` when every
+test class succeeded, `class_partial_success` when none failed or errored, else `class_fail`.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from agentbench import pass_at_k
+from agentbench import TestReport, pass_at_k
 
-#: The runner, placed in the sandbox through `SandboxSpec.files`.
-RUNNER_FILE = "_classeval_runner.py"
-RESULTS_FILE = "_classeval_results.jsonl"
+#: The module name the program and its tests are imported as.
 MODULE_NAME = "classeval_program"
-
-# One process per program: the module is imported once (as upstream's importlib cache does), then
-# each test class runs under its own time limit. A SIGALRM timer that keeps firing stops a class
-# that runs too long even when the tests catch the first interruption (unittest records
-# exceptions raised inside a test); such a class counts as upstream's timeout: 0 tests run.
-# Results go to a file, one JSON line per class, flushed at once.
-RUNNER_SOURCE = r"""
-import importlib, io, json, os, signal, sys, traceback, unittest
-
-module_name, results_path = sys.argv[1], os.path.abspath(sys.argv[2])
-limit, import_limit = float(sys.argv[3]), float(sys.argv[4])
-classes = json.loads(sys.argv[5])
-sys.path.insert(0, os.getcwd())
-out = open(results_path, "w", encoding="utf-8")
-state = {"fired": False, "armed": False}
-
-
-class TimeLimit(BaseException):
-    pass
-
-
-def on_alarm(signum, frame):
-    if state["armed"]:
-        state["fired"] = True
-        raise TimeLimit()
-
-
-def disarm():
-    state["armed"] = False
-    signal.setitimer(signal.ITIMER_REAL, 0)
-
-
-def emit(**record):
-    out.write(json.dumps(record) + "\n")
-    out.flush()
-
-
-def limited(seconds, function):
-    state["fired"], state["armed"] = False, True
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
-    try:
-        return function()
-    finally:
-        disarm()
-
-
-def problem(exc):
-    if state["fired"]:
-        return "timeout"
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[-500:]
-
-
-module, import_problem = None, None
-try:
-    module = limited(import_limit, lambda: importlib.import_module(module_name))
-except BaseException as exc:
-    disarm()
-    import_problem = "import: " + problem(exc)
-
-
-def run_class(name):
-    suite = unittest.TestLoader().loadTestsFromTestCase(getattr(module, name))
-    return unittest.TextTestRunner(stream=io.StringIO()).run(suite)
-
-
-for name in classes:
-    if module is None:
-        emit(test_class=name, errors=0, failures=0, testsRun=0, note=import_problem)
-        continue
-    try:
-        result = limited(limit, lambda: run_class(name))
-        if state["fired"]:
-            raise TimeLimit()
-    except BaseException as exc:
-        disarm()
-        emit(test_class=name, errors=0, failures=0, testsRun=0, note=problem(exc))
-        continue
-    first = (result.errors or result.failures or [(None, "")])[0][1]
-    emit(test_class=name, errors=len(result.errors), failures=len(result.failures),
-         testsRun=result.testsRun, note=first[-500:])
-emit(done=True)
-"""
 
 
 @dataclass
@@ -155,23 +72,50 @@ def class_verdict(verdicts: Iterable[str]) -> str:
     return "class_fail"
 
 
-def parse_results(raw: str, test_classes: list[str], why_missing: str) -> list[ClassResult]:
-    """One result per test class, in order; classes the runner never reported are errors."""
-    found: dict[str, ClassResult] = {}
-    for line in raw.splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # the process died mid-line
-        if isinstance(record, dict) and record.get("test_class") in test_classes:
-            found[record["test_class"]] = ClassResult(
-                test_class=record["test_class"],
-                errors=int(record.get("errors", 0)),
-                failures=int(record.get("failures", 0)),
-                testsRun=int(record.get("testsRun", 0)),
-                note=str(record.get("note") or ""),
+def class_results(report: TestReport, test_classes: list[str]) -> list[ClassResult]:
+    """One result per test class, in order, from the sealed run's per-test records.
+
+    As upstream's runner counts them: `testsRun` the tests started, `errors` and `failures` the
+    error and failure records (failing subtests included). A class that ran out of time, never
+    finished, or could not run because the import failed counts 0 tests run (upstream's
+    `func_set_timeout` / exception path).
+    """
+    if report.import_error is not None:
+        why = f"import: {report.import_error.exception}: {report.import_error.message[-300:]}"
+        return [ClassResult(name, note=why) for name in test_classes]
+    if report.tampered:
+        why = "the program changed the test harness: " + ", ".join(report.tampered[:3])
+        return [ClassResult(name, note=why) for name in test_classes]
+    out = []
+    for name in test_classes:
+        group = report.groups.get(name)
+        if group is None:
+            out.append(ClassResult(name, note=_unfinished(report)))
+            continue
+        if group.get("timed_out"):
+            out.append(ClassResult(name, note="timeout"))
+            continue
+        tests = [t for t in report.tests if f".{name}." in t.name and t.exception != "NotRun"]
+        started = {t.parent or t.name for t in tests}
+        errors = [t for t in tests if t.outcome == "error"]
+        failures = [t for t in tests if t.outcome == "failed"]
+        first = (errors or failures or [None])[0]
+        out.append(
+            ClassResult(
+                name,
+                errors=len(errors),
+                failures=len(failures),
+                testsRun=len(started),
+                note=(first.message[-500:] if first is not None else ""),
             )
-    return [found.get(name) or ClassResult(name, note=why_missing) for name in test_classes]
+        )
+    return out
+
+
+def _unfinished(report: TestReport) -> str:
+    if report.exec.timed_out:
+        return "not run: the run timed out"
+    return f"not run: the test process died (exit code {report.exec.exit_code})"
 
 
 def classeval_metrics(per_sample: dict[str, list[dict[str, str]]]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ the task's unittest module) runs in the `python` sandbox, each test class under 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -26,6 +25,7 @@ from agentbench import (
     Score,
     Task,
     TaskOptions,
+    run_unittest,
 )
 
 from .data import load_tasks, resolve_data
@@ -41,13 +41,10 @@ from .prompts import (
 )
 from .scoring import (
     MODULE_NAME,
-    RESULTS_FILE,
-    RUNNER_FILE,
-    RUNNER_SOURCE,
     ClassResult,
+    class_results,
     class_verdict,
     classeval_metrics,
-    parse_results,
 )
 
 
@@ -133,7 +130,6 @@ class ClassEval(Task):
             network=False,
             resettable=True,
             env={"OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib"},
-            files={RUNNER_FILE: RUNNER_SOURCE},
         )
 
     async def solve(self, ctx: EpisodeContext) -> None:
@@ -187,29 +183,17 @@ class ClassEval(Task):
     async def _run(
         self, ctx: EpisodeContext, source: str, test_classes: list[str]
     ) -> list[ClassResult]:
-        sandbox = ctx.sandbox
-        assert sandbox is not None
-        await sandbox.write_file(f"{MODULE_NAME}.py", source)
-        await sandbox.write_file(RESULTS_FILE, "")
         budget = self.opts.import_timeout + self.opts.timeout * len(test_classes) + 15
-        cmd = [
-            "python",
-            RUNNER_FILE,
-            MODULE_NAME,
-            RESULTS_FILE,
-            str(self.opts.timeout),
-            str(self.opts.import_timeout),
-            json.dumps(test_classes),
-        ]
-        result = await ctx.exec(cmd, timeout=budget)
-        try:
-            raw = str(await sandbox.read_file(RESULTS_FILE))
-        except FileNotFoundError:
-            raw = ""
-        why = "not run: " + (
-            "the run timed out" if result.timed_out else f"the process died ({result.exit_code})"
+        report = await run_unittest(
+            ctx,
+            source,
+            module_name=MODULE_NAME,
+            timeout=budget,
+            groups=test_classes,
+            group_timeout=self.opts.timeout,
+            import_timeout=self.opts.import_timeout,
         )
-        return parse_results(raw, test_classes, why)
+        return class_results(report, test_classes)
 
     def reference(self, sample: Sample) -> str | list[str]:
         """The ground truth as the model would answer: the class, or one method per call."""
