@@ -339,14 +339,16 @@ class Sentry:
                 self.signals[sig] = signal.getsignal(sig)
 
     def changed(self):
-        """Names of protected entries that differ from their snapshot."""
+        """Names of protected entries that were replaced or removed since the snapshot.
+
+        Names added are not counted: libraries add their own (pybind11 keeps its internals in
+        builtins), and a new name shadows nothing the tests already use.
+        """
         out = []
         for label, live, saved in self.namespaces:
             for name, value in saved.items():
                 if live.get(name, self) is not value:
                     out.append("%s.%s" % (label, name))
-            extra = [name for name in list(live) if name not in saved]
-            out.extend("%s.%s" % (label, n) if type(n) is str else label + ".?" for n in extra)
         modules = sys.modules
         for name, module in self.modules.items():
             if modules.get(name) is not module:
@@ -357,8 +359,6 @@ class Sentry:
         """Undo what the program changed before the tests run; return what was restored."""
         restored = self.changed()
         for _label, live, saved in self.namespaces:
-            for name in [n for n in list(live) if n not in saved]:
-                del live[name]
             live.update(saved)
         sys.modules.update(self.modules)
         for sig, handler in self.signals.items():
