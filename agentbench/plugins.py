@@ -171,8 +171,9 @@ def _check_allowed(allowed: set[str] | None, eps: list[Any]) -> None:
 
 
 def _skip(registry: Registry, name: str, dist: str, exc: BaseException, what: str) -> None:
-    log.warning("plugin %r from %s %s and was skipped: %s: %s",
-                name, dist, what, type(exc).__name__, exc)
+    log.warning(
+        "plugin %r from %s %s and was skipped: %s: %s", name, dist, what, type(exc).__name__, exc
+    )
     registry.plugins.append(PluginInfo(name, dist, False, f"{type(exc).__name__}: {exc}"))
 
 
@@ -198,8 +199,12 @@ def _collect_all(pm: pluggy.PluginManager, registry: Registry, owners: dict[str,
         except Exception as exc:
             pm.unregister(plugin)
             info.loaded, info.error = False, f"{type(exc).__name__}: {exc}"
-            log.warning("plugin %r from %s failed to register and was skipped: %s", info.name,
-                        info.distribution, info.error)
+            log.warning(
+                "plugin %r from %s failed to register and was skipped: %s",
+                info.name,
+                info.distribution,
+                info.error,
+            )
             continue
         dist = owners.get(info.name, info.name)
         for table, kind, name, cls in staged:
