@@ -82,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     "Sandbox": "agentbench.sandbox",
     "SandboxSpec": "agentbench.sandbox",
     "SandboxBackend": "agentbench.sandbox",
+    "ImageBuild": "agentbench.sandbox",
     # checkers (execution helpers tasks share)
     "run_python": "agentbench.checkers",
     "run_unittest": "agentbench.checkers",

@@ -15,6 +15,48 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentbench.types import ExecResult
 
 
+class ImageBuild(BaseModel):
+    """An image a task derives for its samples (one per repository and commit, say).
+
+    The backend builds it once per content (`digest`), tags it `agentbench/derived-<name>:<digest
+    prefix>`, reuses it in later episodes and runs, and keeps each build's log. A failed build is
+    an infrastructure error of the samples that need it, named in the error.
+
+    Attributes:
+        name: A short name for the tag and the messages (e.g. "repoclass-geo-shapes").
+        dockerfile: The Dockerfile's text.
+        files: The build context's other files, by relative path.
+        base: An agentbench image the Dockerfile builds FROM (e.g. "python"); it is built first
+            when missing.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    dockerfile: str
+    files: dict[str, bytes] = Field(default_factory=dict)
+    base: str | None = None
+
+    @property
+    def digest(self) -> str:
+        """A content hash of the Dockerfile, the base and every file (path and bytes)."""
+        import hashlib
+
+        h = hashlib.sha256(self.dockerfile.encode() + b"\0" + (self.base or "").encode())
+        for path in sorted(self.files):
+            h.update(b"\0" + path.encode() + b"\0")
+            h.update(hashlib.sha256(self.files[path]).digest())
+        return h.hexdigest()
+
+    @property
+    def tag(self) -> str:
+        """`agentbench/derived-<name>:<first 16 hex digits of the digest>`."""
+        import re
+
+        slug = re.sub(r"[^a-z0-9_.-]+", "-", self.name.lower()).strip("-.")[:60] or "image"
+        return f"agentbench/derived-{slug}:{self.digest[:16]}"
+
+
 class SandboxSpec(BaseModel):
     """What a task needs from its sandbox.
 
@@ -34,6 +76,8 @@ class SandboxSpec(BaseModel):
             of the previous episode.
         output_limit: Bytes of stdout/stderr kept per command; the rest is cut and marked.
         options: Backend-specific settings (e.g. shm size, extra ports for the desktop).
+        build: An image derived for this sample, built (once per content) and used instead of
+            `image` by backends that build images (docker); others ignore it.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -51,10 +95,12 @@ class SandboxSpec(BaseModel):
     resettable: bool = True
     output_limit: int = 1_000_000
     options: dict[str, Any] = Field(default_factory=dict)
+    build: ImageBuild | None = None
 
     def pool_key(self) -> str:
         """Sandboxes with the same key are interchangeable after a reset (files excluded)."""
-        return self.model_dump_json(exclude={"files", "env"})
+        key = self.model_dump_json(exclude={"files", "env", "build"})
+        return key if self.build is None else f"{key}#{self.build.digest}"
 
 
 class Sandbox(abc.ABC):

@@ -24,7 +24,7 @@ import sys
 from typing import Any, ClassVar, TypeVar
 
 from agentbench.errors import InfrastructureError, SandboxError
-from agentbench.sandbox import Sandbox, SandboxBackend, SandboxSpec
+from agentbench.sandbox import ImageBuild, Sandbox, SandboxBackend, SandboxSpec
 
 from .. import option_int
 from . import cleanup, images
@@ -63,6 +63,7 @@ class DockerBackend(SandboxBackend):
         self._image_locks: dict[str, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self._image_users: dict[str, str | None] = {}
         self._no_executor: set[str] = set()
+        self._failed_builds: dict[str, str] = {}
         self._closing = False
         self.attach = str(self.options.get("attach") or "").strip() or None
         self._attach_slots: dict[str, asyncio.Semaphore] = {}
@@ -144,7 +145,10 @@ class DockerBackend(SandboxBackend):
 
     async def _start(self, spec: SandboxSpec, label: str) -> DockerSandbox:
         client = await self.client()
-        ref = await self.ensure_image(spec.image)
+        if spec.build is not None:
+            ref = await self.ensure_derived(spec.build, label)
+        else:
+            ref = await self.ensure_image(spec.image)
         labels = owner_labels(self.run_id, label)
         executor = self.use_executor and ref not in self._no_executor
         default_user = self._image_users.get(ref)
@@ -160,6 +164,36 @@ class DockerBackend(SandboxBackend):
             raise
         except Exception as exc:
             raise self._engine_error(exc, f"could not start a container from {ref}") from exc
+
+    async def ensure_derived(self, build: ImageBuild, label: str = "") -> str:
+        """The tag of a task's derived image, built first (once, by content) when missing.
+
+        Raises:
+            InfrastructureError: the build failed (naming the episode and the build log).
+        """
+        tag = build.tag
+        if tag in self._image_users:
+            return tag
+        async with self._image_locks[tag]:
+            if tag in self._image_users:
+                return tag
+            if tag in self._failed_builds:  # one failed build per run, not one per episode
+                raise InfrastructureError(f"{label or build.name}: {self._failed_builds[tag]}")
+            client = await self.client()
+            if build.base:
+                await self.ensure_image(build.base)
+            try:
+                _tag, log_path, seconds = await asyncio.to_thread(
+                    images.build_derived, client, build, echo=_echo
+                )
+            except SandboxError as exc:
+                self._failed_builds[tag] = str(exc)
+                raise InfrastructureError(f"{label or build.name}: {exc}") from None
+            if seconds:
+                log.warning("built %s in %.1fs (log: %s)", tag, seconds, log_path)
+            info = await asyncio.to_thread(client.api.inspect_image, tag)
+            self._image_users[tag] = (info.get("Config") or {}).get("User") or None
+        return tag
 
     async def ensure_image(self, name: str) -> str:
         """The image reference for a spec's image name; a missing agentbench image is built first.

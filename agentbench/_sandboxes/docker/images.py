@@ -260,3 +260,67 @@ def bootstrap_base(ref: str, *, echo: Echo = print) -> None:
             f"bootstrapping {ref} failed: {' | '.join(tail)}", f"run bash {script} {ref} by hand"
         )
     echo(f"bootstrapped {ref}")
+
+
+def builds_dir() -> Path:
+    """Where the logs of derived-image builds are kept (`$AGENTBENCH_CACHE/builds`)."""
+    root = Path(os.environ.get("AGENTBENCH_CACHE") or Path.home() / ".cache" / "agentbench")
+    return root / "builds"
+
+
+def build_derived(client: Any, build: Any, *, echo: Echo = print) -> tuple[str, Path, float]:
+    """Build a task's derived image (an `agentbench.ImageBuild`) unless its tag exists.
+
+    The host's CA bundle is placed in the context as `extra-ca.crt` (a Dockerfile may use it
+    behind a TLS-intercepting proxy, as agentbench's own images do). The whole build output goes
+    to a log file named after the tag.
+
+    Returns:
+        (tag, log path, seconds spent building; 0.0 when the image was already there).
+
+    Raises:
+        SandboxError: the build failed (the message has the log's tail and path).
+    """
+    from docker.errors import APIError
+
+    tag = build.tag
+    log_path = builds_dir() / (tag.replace("/", "_").replace(":", "_") + ".log")
+    if image_exists(client, tag):
+        return tag, log_path, 0.0
+    watch = Stopwatch()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="agentbench-derived-") as context:
+        root = Path(context)
+        (root / "Dockerfile").write_text(build.dockerfile)
+        for rel, data in build.files.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        ca = _ca_from_env() or (SYSTEM_CA if Path(SYSTEM_CA).is_file() else None)
+        if ca and not (root / "extra-ca.crt").exists():
+            shutil.copyfile(ca, root / "extra-ca.crt")
+        echo(f"building derived image {tag} (log: {log_path})")
+        try:
+            for chunk in client.api.build(
+                path=context,
+                tag=tag,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                labels={"agentbench.image": "derived", "agentbench.derived": build.name},
+            ):
+                if "error" in chunk:
+                    lines.append(f"error: {chunk['error']}")
+                elif chunk.get("stream"):
+                    lines.append(str(chunk["stream"]).rstrip())
+        except APIError as exc:
+            lines.append(f"error: {exc}")
+    log_path.write_text("\n".join(lines) + "\n")
+    if any(line.startswith("error: ") for line in lines) or not image_exists(client, tag):
+        tail = "\n".join(lines[-12:])
+        raise SandboxError(
+            f"building the derived image {tag} failed:\n{tail}",
+            f"see the whole log in {log_path}",
+        )
+    return tag, log_path, watch()
