@@ -127,6 +127,25 @@ def build_context(
     return BuildContext("\n".join(steps) + "\n", files)
 
 
+def install_spec(record: dict[str, Any], repo_dir: Path) -> dict[str, Any]:
+    """The install spec of a record's repository (MAP_VERSION_TO_INSTALL's shape).
+
+    Upstream looks it up in SWE-bench's table by `setup_details` (repository and version); a
+    record that carries the spec itself (`setup_details.install_spec`) gives it here, else the
+    repository's own files decide: its requirements file, then an editable install.
+    """
+    setup = record["repo_metadata"].get("setup_details") or {}
+    given = setup.get("install_spec")
+    if isinstance(given, dict):
+        return given
+    spec: dict[str, Any] = {"python": "3.11"}
+    if (repo_dir / "requirements.txt").is_file():
+        spec["packages"] = "requirements.txt"
+    has_setup = (repo_dir / "setup.py").is_file() or (repo_dir / "pyproject.toml").is_file()
+    spec["install"] = "pip install -e ." if has_setup else "true"
+    return spec
+
+
 def tools_source() -> str:
     """The repository tools script (`repo_tools.py`), run inside the sandbox."""
     return (resources.files("agentbench_classgen.repoclass") / "repo_tools.py").read_text()

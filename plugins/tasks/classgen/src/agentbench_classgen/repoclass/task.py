@@ -5,8 +5,11 @@
 The ground-truth class is replaced by a placeholder (imports only it used are dropped, as
 upstream does); the model's class goes there; the record's test directives run with pytest and
 a JSON report. Each repository's environment is an image derived from its checkout and install
-spec (`image.build_context`), which needs the core's per-sample images; until then the task runs
-in the `local` sandbox, where the repository's requirements must be installed by hand.
+spec (`image.build_context`, `-T image=derived`, the default): built once per repository and
+commit by the docker backend, reused by later episodes and runs. The checkout the model edits is
+placed in the work dir (`repo/`); the image holds the repository's dependencies and tools.
+`-T image=NAME` uses a ready image instead (e.g. with `--sandbox local`, where the repository's
+requirements must be installed by hand).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pydantic import Field
 from agentbench import (
     DataError,
     EpisodeContext,
+    ImageBuild,
     Message,
     ModelOutput,
     Sample,
@@ -31,12 +35,13 @@ from agentbench import (
 
 from . import prompts
 from .data import description, load_records, relative_file, repository_dir
-from .image import repository_files, tools_source
+from .image import build_context, install_spec, repository_files, tools_source
 from .placement import prepared_file, reference_answer
 from .sandbox_ops import REPO, TOOLS_FILE, EpisodeFiles, evaluate_answer, lint, run_tool
 from .scoring import Outcome
 
 Strategy = Literal["basic", "reflexion", "naive-rag", "repocoder", "rrr"]
+BASE = "agentbench/python:latest"  # derived images build on the python image
 
 
 class RepoClassOptions(TaskOptions):
@@ -50,7 +55,11 @@ class RepoClassOptions(TaskOptions):
     rounds: int = Field(default=3, ge=1, description="rounds of reflexion and rrr")
     tool_steps: int = Field(default=10, ge=0, description="tool calls per rrr round")
     timeout: float = Field(default=600.0, gt=0, description="seconds for one test run")
-    image: str = Field(default="python", description="the sandbox image (until derived images)")
+    image: str = Field(
+        default="derived",
+        description="'derived': an image per repository and commit, built from its install spec; "
+        "else a ready image's name",
+    )
 
 
 class RepoClassBench(Task):
@@ -105,8 +114,25 @@ class RepoClassBench(Task):
             repo = None  # setup() reports it, failing only this sample
         if repo is not None:
             files.update({f"{REPO}/{k}": v for k, v in repository_files(repo).items()})
+        build = None
+        if self.opts.image == "derived" and repo is not None:
+            context = build_context(record, repo, install_spec(record, repo), base_image=BASE)
+            issue = record["repo_metadata"]["issue_id"]
+            build = ImageBuild(
+                name=f"repoclass-{issue}",
+                dockerfile=context.dockerfile,
+                files=context.files,
+                base="python",
+            )
+        image = "python" if self.opts.image == "derived" else self.opts.image
         return SandboxSpec(
-            image=self.opts.image, network=False, resettable=False, disk_mb=None, files=files
+            image=image,
+            network=False,
+            resettable=False,
+            disk_mb=None,
+            memory_mb=2048,
+            files=files,
+            build=build,
         )
 
     async def setup(self, ctx: EpisodeContext) -> None:
