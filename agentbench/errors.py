@@ -35,12 +35,14 @@ _LIST_COMMAND = {"sandbox": "sandboxes", "model provider": "models", "provider":
 class UnknownNameError(ConfigError):
     """A task, model provider or sandbox backend that no loaded plugin registers."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+    def __init__(self, kind: str, name: str, known: Iterable[str], note: str = "") -> None:
         known = sorted(known)
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = (
             f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known) or 'none'}"
         )
+        if note:
+            hint = note
         super().__init__(
             f"unknown {kind} {name!r}; {hint}",
             f"run `agentbench list {_LIST_COMMAND.get(kind, kind + 's')}` to see what is installed",

@@ -7,6 +7,7 @@ first-party plugins load from the `agentbench` entry-point group; `AGENTBENCH_PL
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import os
@@ -33,6 +34,7 @@ class PluginInfo:
     distribution: str
     loaded: bool
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,11 +59,16 @@ class Registry:
         """The sandbox backend class registered as `name`."""
         return self._get(self.sandboxes, "sandbox", name)
 
-    @staticmethod
-    def _get(table: dict[str, tuple[Any, str]], kind: str, name: str) -> Any:
+    def _get(self, table: dict[str, tuple[Any, str]], kind: str, name: str) -> Any:
         try:
             return table[name][0]
         except KeyError:
+            failed = [p for p in self.plugins if not p.loaded]
+            if failed:  # the name may be one of theirs: say so instead of guessing
+                names = ", ".join(f"{p.name} ({p.distribution}: {p.error})" for p in failed[:3])
+                raise UnknownNameError(
+                    kind, name, table, note=f"plugins that failed to load: {names}"
+                ) from None
             raise UnknownNameError(kind, name, table) from None
 
 
@@ -133,7 +140,9 @@ def load_plugins(
             _skip(registry, name, dist, exc, "failed to import")
             continue
         owners[name] = dist
-        registry.plugins.append(PluginInfo(name, dist, True))
+        registry.plugins.append(PluginInfo(name, dist, True, warnings=unknown_hooks(plugin)))
+        for warning in registry.plugins[-1].warnings:
+            log.warning("plugin %r from %s: %s", name, dist, warning)
     for i, plugin in enumerate(extra or []):
         name = getattr(plugin, "__name__", None) or f"extra-{i}"
         if pm.has_plugin(name):
@@ -144,6 +153,32 @@ def load_plugins(
     if collect:
         _collect_all(pm, registry, owners)
     return registry
+
+
+def unknown_hooks(plugin: Any) -> list[str]:
+    """Functions of a plugin that look like hooks but match none (a misspelled `register_task`).
+
+    A function decorated with `hookimpl`, or named like a hook (`register_*`, `on_*`), that is
+    not one of the hooks in `agentbench.hookspecs` would be silently ignored.
+    """
+    from agentbench import hookspecs
+
+    known = {n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "agentbench_spec")}
+    out = []
+    for attr in dir(plugin):
+        if attr.startswith("_") or attr in known:
+            continue
+        try:
+            value = getattr(plugin, attr)
+        except Exception:
+            continue
+        marked = hasattr(value, "agentbench_impl")
+        looks = attr.startswith(("register_", "on_")) and callable(value)
+        if (marked or looks) and not isinstance(value, type):
+            close = difflib.get_close_matches(attr, sorted(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            out.append(f"{attr}() matches no hook and is never called{hint}")
+    return out
 
 
 def _entry_points() -> list[Any]:

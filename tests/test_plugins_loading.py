@@ -208,3 +208,31 @@ async def test_observers_are_awaited_and_their_failures_logged(site, caplog) -> 
         await call_observers(registry.manager, "on_run_end", summary="s")
     assert seen == [("async", "r1")]
     assert any("tracker is down" in r.getMessage() for r in caplog.records)
+
+
+def test_a_function_that_looks_like_a_hook_but_matches_none_is_named(site, caplog) -> None:
+    site(
+        "misspelled-plugin",
+        "from agentbench import hookimpl\n\n"
+        "@hookimpl\n"
+        "def register_task(register):\n"
+        "    register('never', object)\n\n"
+        "def on_episode_finished(result):\n"
+        "    pass\n",
+    )
+    with caplog.at_level(logging.WARNING, logger="agentbench.plugins"):
+        registry = load_plugins()
+    info = next(p for p in registry.plugins if p.name == "misspelled-plugin")
+    assert info.loaded and len(info.warnings) == 2
+    assert "register_task() matches no hook and is never called; did you mean register_tasks?" in (
+        info.warnings
+    )
+    assert any("register_task()" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unknown_task_names_the_plugins_that_failed_to_load(site) -> None:
+    site("shell-tasks", "import no_such_module_anywhere\n")
+    registry = load_plugins()
+    with pytest.raises(UnknownNameError, match="plugins that failed to load: shell-tasks") as err:
+        registry.task("shell-wordcount")
+    assert "ModuleNotFoundError" in str(err.value)
