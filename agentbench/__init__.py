@@ -83,6 +83,10 @@ _EXPORTS: dict[str, str] = {
     "SandboxSpec": "agentbench.sandbox",
     "SandboxBackend": "agentbench.sandbox",
     "ImageBuild": "agentbench.sandbox",
+    # executors
+    "Executor": "agentbench.executor",
+    "Plan": "agentbench.executor",
+    "build_environment": "agentbench.executor",
     # checkers (execution helpers tasks share)
     "run_python": "agentbench.checkers",
     "run_unittest": "agentbench.checkers",

@@ -214,6 +214,14 @@ def _run_options(f: Any) -> Any:
             "--max-retries", type=click.IntRange(min=0), help="Retries of a failed model call."
         ),
         click.option("--seed", type=int, help="Seed of every episode's rng."),
+        click.option("--executor", help="Where episodes run (default: local; plugins add more)."),
+        click.option(
+            "-E",
+            "executor_options",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Executor option (repeatable).",
+        ),
         click.option("--run-dir", help="Where runs live (default ./runs)."),
         click.option("--run-name", help="Run id to use (reusing one continues that run)."),
         click.option(
@@ -274,11 +282,12 @@ def build_run_config(params: dict[str, Any], task: str | None) -> Any:
         "seed",
         "cache",
         "fail_fast",
+        "executor",
     )
     for name in simple:
         if params.get(name) is not None:
             fields[name] = params[name]
-    for name in ("task_options", "model_options", "sandbox_options"):
+    for name in ("task_options", "model_options", "sandbox_options", "executor_options"):
         if params.get(name):
             fields[name] = parse_kv(params[name], "-" + name[0].upper())
     if params.get("roles") or any(":" in k for k in fields.get("model_options", {})):

@@ -51,6 +51,16 @@ def register_sandboxes(register: Register) -> None:
 
 
 @hookspec
+def register_executors(register: Register) -> None:
+    """Register executors by name.
+
+    Call `register("ray", RayExecutor)`; the class subclasses `agentbench.Executor` and is chosen
+    with `agentbench run --executor ray`. An executor runs a plan's episodes and hands each finished
+    record back; the runner alone writes the store.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the CLI.
 

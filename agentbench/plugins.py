@@ -23,7 +23,7 @@ from agentbench.errors import PluginError, UnknownNameError
 log = logging.getLogger("agentbench.plugins")
 
 ENTRY_POINT_GROUP = "agentbench"
-BUILTIN_PLUGINS = ("agentbench._providers", "agentbench._sandboxes")
+BUILTIN_PLUGINS = ("agentbench._providers", "agentbench._sandboxes", "agentbench._executors")
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Registry:
     tasks: dict[str, tuple[Any, str]] = field(default_factory=dict)
     providers: dict[str, tuple[Any, str]] = field(default_factory=dict)
     sandboxes: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    executors: dict[str, tuple[Any, str]] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     manager: pluggy.PluginManager | None = None
 
@@ -58,6 +59,10 @@ class Registry:
     def sandbox(self, name: str) -> Any:
         """The sandbox backend class registered as `name`."""
         return self._get(self.sandboxes, "sandbox", name)
+
+    def executor(self, name: str) -> Any:
+        """The executor class registered as `name`."""
+        return self._get(self.executors, "executor", name)
 
     def _get(self, table: dict[str, tuple[Any, str]], kind: str, name: str) -> Any:
         try:
@@ -222,6 +227,7 @@ def _collect_all(pm: pluggy.PluginManager, registry: Registry, owners: dict[str,
         ("register_tasks", registry.tasks, "task"),
         ("register_model_providers", registry.providers, "model provider"),
         ("register_sandboxes", registry.sandboxes, "sandbox"),
+        ("register_executors", registry.executors, "executor"),
     )
     for info in [p for p in registry.plugins if p.loaded]:
         plugin = pm.get_plugin(info.name)

@@ -62,6 +62,11 @@ class ToolCall(BaseModel):
     parse_error: str | None = Field(
         default=None, description="set when the arguments were not JSON"
     )
+    raw_arguments: str | None = Field(
+        default=None,
+        description="the arguments as the model sent them (JSON text), kept when they did not "
+        "parse into an object, so that they are sent back unchanged",
+    )
 
 
 class Message(BaseModel):
@@ -336,6 +341,8 @@ class RunConfig(BaseModel):
     limit: int | None = Field(default=None, ge=1)
     sample_ids: list[str] | None = None
     max_episodes: int = Field(default=8, ge=1)
+    executor: str = Field(default="local", description="where episodes run (`--executor`)")
+    executor_options: dict[str, Any] = Field(default_factory=dict)
     max_connections: int = Field(default=16, ge=1)
     model_timeout: float = Field(default=600.0, gt=0)
     max_retries: int = Field(default=6, ge=0)

@@ -21,10 +21,12 @@ from agentbench import (
     AuthenticationError,
     DataError,
     ExecResult,
+    Executor,
     InfrastructureError,
     Message,
     ModelOutput,
     ModelProvider,
+    Plan,
     RoleSpec,
     Sample,
     Sandbox,
@@ -35,6 +37,7 @@ from agentbench import (
     Task,
     TaskOptions,
     Usage,
+    build_environment,
     hookimpl,
 )
 
@@ -279,6 +282,25 @@ class TreeTask(SayTask):
         return {"dpo": dpo}
 
 
+class SerialExecutor(Executor):
+    """Runs the plan's episodes one at a time in a plan rebuilt from its JSON (as a remote
+    executor would), writing what it did to `-E log=FILE`."""
+
+    name = "t-serial"
+
+    async def run(self, plan: Any, sink: Any, *, env: Any = None) -> None:
+        from agentbench._runner.episode import run_episode
+
+        copy = Plan.model_validate_json(plan.model_dump_json())  # it crosses a process boundary
+        own_env = build_environment(copy)
+        for sample, epoch in copy.episodes:
+            record = await run_episode(own_env, sample, epoch)
+            if self.options.get("log"):
+                with open(self.options["log"], "a") as f:
+                    f.write(f"{sample.id}:{epoch}\n")
+            await sink(record)
+
+
 # -- registration --------------------------------------------------------------------------------
 
 
@@ -297,6 +319,11 @@ def register_model_providers(register: Any) -> None:
 @hookimpl
 def register_sandboxes(register: Any) -> None:
     register("t-fake", FakeBackend)
+
+
+@hookimpl
+def register_executors(register: Any) -> None:
+    register("t-serial", SerialExecutor)
 
 
 # -- helpers for the tests -------------------------------------------------------------------------
@@ -324,6 +351,12 @@ def register_model_providers(register):
 @hookimpl
 def register_sandboxes(register):
     from {MODULE_NAME} import register_sandboxes as inner
+    inner(register)
+
+
+@hookimpl
+def register_executors(register):
+    from {MODULE_NAME} import register_executors as inner
     inner(register)
 
 

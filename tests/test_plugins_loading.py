@@ -49,7 +49,11 @@ def task_plugin(task: str) -> str:
 def test_builtins_load_as_plugins_of_the_agentbench_distribution(site) -> None:
     registry = load_plugins()
     builtin = {p.name: p for p in registry.plugins if p.distribution == "agentbench"}
-    assert set(builtin) == {"agentbench._providers", "agentbench._sandboxes"}
+    assert set(builtin) == {
+        "agentbench._providers",
+        "agentbench._sandboxes",
+        "agentbench._executors",
+    }
     assert all(p.loaded for p in builtin.values())
     assert {"scripted", "oracle", "null", "replay"} <= set(registry.providers)
     assert registry.sandboxes["local"][1] == "agentbench"

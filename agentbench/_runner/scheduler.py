@@ -13,19 +13,20 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from agentbench._runner.episode import EpisodeEnv, EpisodeRecord, run_episode
+from agentbench._runner.episode import EpisodeEnv, EpisodeRecord
 from agentbench._runner.gctuning import tuned_gc
 from agentbench._runner.lock import RunLock, check_run_name
 from agentbench._runner.progress import NullProgress, Progress
 from agentbench._runner.store import Store, find_run_dir
 from agentbench.errors import AgentbenchError, ConfigError, DataError
+from agentbench.executor import Plan
 from agentbench.model import Model, RetryPolicy, parse_model_ref
 from agentbench.plugins import Registry, call_observers, load_plugins
 from agentbench.roles import DEFAULT_ROLE, RoleModel, resolve_roles
@@ -34,6 +35,7 @@ from agentbench.task import Task
 from agentbench.types import EpisodeResult, RunConfig, RunSummary, Sample
 
 EpisodeKey = tuple[str, str, int, str]
+FAILED_STATUSES = ("error", "infra_error", "provider_error")
 
 #: RunConfig fields that define what a run computes; a resumed run must keep them.
 IDENTITY_FIELDS = (
@@ -354,6 +356,7 @@ class Runner:
             registry.provider(parse_model_ref(role.model)[0])
         if config.sandbox is not None:
             registry.sandbox(config.sandbox)
+        registry.executor(config.executor)
         backend_name = config.sandbox or ("docker" if "docker" in registry.sandboxes else None)
         if backend_name is not None:
             registry.sandbox(backend_name).check_options(config.sandbox_options)
@@ -434,9 +437,11 @@ class Runner:
         await call_observers(pm, "on_run_start", run=self.info)
         self.progress.start(self.info)
         complete = False
+        plan = Plan(run_id=run_id, run_dir=str(run_dir), config=config, episodes=todo)
+        executor = registry.executor(config.executor)(config.executor_options)
         try:
             with tuned_gc():  # setup is done: freeze its heap, collect less often
-                await self._run_workers(env, iter(todo), store, pm, config.max_episodes)
+                await executor.run(plan, self._sink(store, pm), env=env)
             complete = True
         except asyncio.CancelledError:
             self.state.cancelled = True
@@ -449,34 +454,22 @@ class Runner:
             self.progress.close()
             await call_observers(pm, "on_run_end", summary=self.summary)
 
-    async def _run_workers(
-        self, env: EpisodeEnv, todo: Iterator[tuple[Sample, int]], store: Store, pm: Any, n: int
-    ) -> None:
-        try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(n):
-                    group.create_task(self._worker(env, todo, store, pm))
-        except BaseExceptionGroup as group_error:
-            raise _first_error(group_error) from None
+    def _sink(self, store: Store, pm: Any) -> Callable[[EpisodeRecord], Awaitable[None]]:
+        """What the executor hands each finished episode to: commit, observers, --fail-fast."""
+        observed = pm is not None and bool(pm.hook.on_episode_end.get_hookimpls())
 
-    async def _worker(
-        self, env: EpisodeEnv, todo: Iterator[tuple[Sample, int]], store: Store, pm: Any
-    ) -> None:
-        # One shared iterator: next() never awaits, so no two workers take the same episode.
-        for sample, epoch in todo:
-            record = await run_episode(env, sample, epoch)
+        async def sink(record: EpisodeRecord) -> None:
             self._record(store, record)
-            if pm is not None and pm.hook.on_episode_end.get_hookimpls():
+            if observed:
                 await call_observers(pm, "on_episode_end", result=record.result)
-            if self.config.fail_fast and record.result.status in (
-                "error",
-                "infra_error",
-                "provider_error",
-            ):
+            result = record.result
+            if self.config.fail_fast and result.status in FAILED_STATUSES:
                 raise ConfigError(
-                    f"episode {sample.id}/{epoch} failed: {record.result.error}",
+                    f"episode {result.sample_id}/{result.epoch} failed: {result.error}",
                     "see its transcript in the report; drop --fail-fast to keep going",
                 )
+
+        return sink
 
     def _record(self, store: Store, record: EpisodeRecord) -> None:
         store.record(record.result, record.events, record.artifacts, record.records)
@@ -505,24 +498,6 @@ class Runner:
             run_dir=str(run_dir),
             roles={name: role.model for name, role in resolve_roles(task, config).items()},
         )
-
-
-def _first_error(group: BaseExceptionGroup) -> BaseException:
-    """The error to report from a worker group: a user error first, then anything else."""
-    leaves: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
-        else:
-            leaves.append(exc)
-
-    walk(group)
-    for exc in leaves:
-        if isinstance(exc, AgentbenchError):
-            return exc
-    return leaves[0]
 
 
 async def _close_quietly(models: dict[str, Model], backend: LazyBackend) -> None:
