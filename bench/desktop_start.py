@@ -2,9 +2,11 @@
 screenshot (container start, Xvfb + D-Bus + window manager start, screenshot, PNG transfer).
 
 Median of --runs fresh containers (the desktop is never reused between episodes). Goal: < 3 s.
-The last line is JSON: {"start_to_screenshot_median_s": ...} with the parts beside it.
+Measured for each image of --images: the default `desktop` and the applications image
+`desktop-apps` (LibreOffice, Chromium, GIMP, VLC, Thunderbird; an image missing locally is
+skipped with a note). The last line is JSON: {image: {"start_to_screenshot_median_s": ...}}.
 
-    uv run python bench/desktop_start.py [--runs 10]
+    uv run python bench/desktop_start.py [--runs 10] [--images desktop,desktop-apps]
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ async def one_start(backend, spec) -> dict[str, float]:
     }
 
 
-async def main(runs: int) -> dict[str, float]:
-    task = OSWorldTask()
+async def main(runs: int, image: str = "desktop") -> dict[str, float]:
+    ref = image if image in ("desktop",) else f"agentbench/{image}:latest"
+    task = OSWorldTask({"image": ref})
     spec = task.sandbox_spec(task.samples()[0])
     backend = get_registry().sandbox("docker")(f"bench-desktop-{int(time.time())}", {})
     results = []
@@ -67,8 +70,32 @@ async def main(runs: int) -> dict[str, float]:
     }
 
 
+def _image_present(image: str) -> bool:
+    import docker
+
+    try:
+        docker.from_env().images.get(f"agentbench/{image}:latest")
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+async def all_images(runs: int, images: list[str]) -> dict[str, dict[str, float] | str]:
+    figures: dict[str, dict[str, float] | str] = {}
+    for image in images:
+        if not _image_present(image):
+            figures[image] = f"skipped: agentbench/{image} is not built"
+            print(f"{image}: {figures[image]}")
+            continue
+        print(f"== {image}")
+        figures[image] = await main(runs, image)
+    return figures
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
-    figures = asyncio.run(main(parser.parse_args().runs))
-    print(json.dumps(figures))
+    parser.add_argument("--images", default="desktop,desktop-apps")
+    args = parser.parse_args()
+    images = [i.strip() for i in args.images.split(",") if i.strip()]
+    print(json.dumps(asyncio.run(all_images(args.runs, images))))

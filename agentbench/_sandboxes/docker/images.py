@@ -38,12 +38,20 @@ def images_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "sandboxes"
 
 
+#: Images built from another image's folder with build args: name -> (folder, build args).
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    # The desktop with LibreOffice, Chromium, GIMP, VLC and Thunderbird (OSWorld's other domains).
+    "desktop-apps": ("desktop", {"APPS": "all"}),
+}
+
+
 def known_images() -> list[str]:
-    """Names of the images agentbench can build."""
+    """Names of the images agentbench can build (folders under sandboxes/, and variants)."""
     root = images_dir()
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / "Dockerfile").is_file())
+    folders = {p.name for p in root.iterdir() if (p / "Dockerfile").is_file()}
+    return sorted(folders | {v for v, (folder, _args) in VARIANTS.items() if folder in folders})
 
 
 def image_ref(name: str) -> str:
@@ -132,14 +140,15 @@ def build_image(
     ca = ca_bundle or _ca_from_env()
     if ca and not ca_bundle:
         echo(f"using the host's CA bundle {ca} for pip inside the build (set by ${_ca_env_name()})")
-    args = {"BASE_IMAGE": BASE_IMAGE, **(build_args or {})}
+    folder, variant_args = VARIANTS.get(name, (name, {}))
+    args = {"BASE_IMAGE": BASE_IMAGE, **variant_args, **(build_args or {})}
     try:
-        _run_build(client, name, report, ca, args, echo)
+        _run_build(client, folder, report, ca, args, echo)
     except _CertificateError:
         ca = _fallback_ca()
         echo(f"pip could not verify PyPI's certificate inside the build; retrying with {ca}")
         report.steps = report.cached_steps = 0
-        _run_build(client, name, report, ca, args, echo)
+        _run_build(client, folder, report, ca, args, echo)
     report.ca_bundle = ca
     info = client.api.inspect_image(report.tag)
     report.image_id, report.size_mb = info["Id"], info.get("Size", 0) / 1e6
@@ -187,7 +196,7 @@ def _run_build(
                 rm=True,
                 forcerm=True,
                 decode=True,
-                labels={"agentbench.image": name},
+                labels={"agentbench.image": report.name},
                 buildargs=args,
             )
             for chunk in stream:

@@ -217,7 +217,11 @@ async def test_upstream_download_tasks_run_with_local_assets(tmp_path):
 async def test_upstream_download_task_without_its_asset_is_an_error_for_that_task():
     run = await _upstream(CHMOD, ["```DONE```"])
     assert run.result.status == "error"
-    assert "assets" in (run.result.error or "") and "setup.sh" in (run.result.error or "")
+    # eval.sh is needed only by the evaluator, and is checked before the desktop starts, so the
+    # episode fails before any model call; the fix names the task's own asset folder.
+    error = run.result.error or ""
+    assert "eval.sh" in error and f"DIR/{CHMOD}/eval.sh" in error
+    assert run.events("model") == []
 
 
 async def test_a_run_of_the_upstream_folder_records_per_task_errors_and_goes_on(tmp_path):

@@ -120,9 +120,9 @@ async def test_conj_and_or_combine_several_metrics(tmp_path):
 
 
 async def test_unknown_metric_is_an_evaluator_error(tmp_path):
-    with pytest.raises(EvaluatorError, match="compare_pdfs"):
+    with pytest.raises(EvaluatorError, match="compare_videos"):
         await evaluate(
-            {"func": "compare_pdfs", "result": {"type": "vm_file", "path": "/x", "dest": "x"}},
+            {"func": "compare_videos", "result": {"type": "vm_file", "path": "/x", "dest": "x"}},
             *envs(tmp_path, FakeDesktop(), []),
         )
 
@@ -238,11 +238,11 @@ def test_placeholders_are_substituted():
 
 
 async def test_unsupported_step_types_and_missing_assets_are_setup_errors(tmp_path):
-    env = SetupEnv(FakeDesktop(), cache_dir=tmp_path)  # type: ignore[arg-type]
-    with pytest.raises(SetupError, match="chrome_open_tabs"):
-        await run_steps([{"type": "chrome_open_tabs", "parameters": {"urls_to_open": []}}], env)
+    env = SetupEnv(FakeDesktop(), cache_dir=tmp_path, task_id="abc")  # type: ignore[arg-type]
+    with pytest.raises(SetupError, match="update_browse_history"):
+        await run_steps([{"type": "update_browse_history", "parameters": {"history": []}}], env)
     url = "https://huggingface.co/datasets/x/cache/resolve/main/os/abc/setup.sh"
-    with pytest.raises(SetupError, match=r"setup\.sh"):
+    with pytest.raises(SetupError, match=r"as DIR/abc/setup\.sh"):
         await run_steps(
             [{"type": "download", "parameters": {"files": [{"url": url, "path": "setup.sh"}]}}], env
         )

@@ -34,15 +34,40 @@ class EvalEnv:
     cache_dir: Path
     action_history: list[Any] = field(default_factory=list)
     assets: list[Path] = field(default_factory=list)
+    log: Callable[..., Any] | None = None
+    task_id: str = ""
+
+    def note(self, kind: str, **data: Any) -> None:
+        """Add an event to the episode transcript (when a log is attached)."""
+        if self.log is not None:
+            self.log(kind, **data)
 
 
 async def _command_stream(env: EvalEnv, config: dict[str, Any], stream: str) -> str | None:
+    """A command's stdout or stderr. As upstream, a non-zero exit still gives its output; the exit
+    code and stderr go into the transcript (`getter_command`), so exit 127 (command not found)
+    does not pass for an empty answer."""
     result = await env.controller.execute(
         config["command"],
         shell=bool(config.get("shell", False)),
         timeout=float(config.get("timeout", 30)),
     )
+    code = result.get("returncode")
+    env.note(
+        "getter_command",
+        command=_brief(config["command"]),
+        returncode=code,
+        stdout=_brief(result.get("output", "")),
+        stderr=_brief(result.get("error", "")),
+        status=result.get("status"),
+        **({"warning": "command not found (exit 127)"} if code == 127 else {}),
+    )
     return result.get(stream) if result.get("status") == "success" else None
+
+
+def _brief(value: Any, limit: int = 2000) -> Any:
+    text = value if isinstance(value, str) else " ".join(map(str, value))
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more chars]"
 
 
 async def get_vm_command_line(env: EvalEnv, config: dict[str, Any]) -> str | None:
@@ -71,10 +96,6 @@ async def get_list_directory(env: EvalEnv, config: dict[str, Any]) -> dict[str, 
 
 
 async def get_rule(env: EvalEnv, config: dict[str, Any]) -> Any:
-    return config["rules"]
-
-
-async def get_rule_relative_time(env: EvalEnv, config: dict[str, Any]) -> Any:
     return config["rules"]
 
 
@@ -113,7 +134,7 @@ async def get_cloud_file(env: EvalEnv, config: dict[str, Any]) -> str | list[str
     dests = config["dest"] if multi else [config["dest"]]
     gives = set(config.get("gives", [0]))
     found = [
-        str(find_asset(url, dest, env.assets))
+        str(find_asset(url, dest, env.assets, env.task_id))
         for i, (url, dest) in enumerate(zip(urls, dests, strict=False))
         if i in gives
     ]
@@ -138,6 +159,67 @@ async def get_content_from_vm_file(env: EvalEnv, config: dict[str, Any]) -> Any:
     )
 
 
+async def _home_file(env: EvalEnv, path: str, dest: str) -> str | None:
+    return await get_vm_file(env, {"path": path, "dest": dest})
+
+
+async def get_vlc_config(env: EvalEnv, config: dict[str, Any]) -> str | None:
+    """VLC's settings file (~/.config/vlc/vlcrc on Linux), copied to `dest`."""
+    return await _home_file(env, "/home/user/.config/vlc/vlcrc", config["dest"])
+
+
+async def get_vlc_playing_info(env: EvalEnv, config: dict[str, Any]) -> str | None:
+    """VLC's HTTP interface status (localhost:8080/requests/status.xml, password 'password', as
+    upstream's VM), saved to `dest`; None when VLC's HTTP interface does not answer."""
+    result = await env.controller.execute(
+        ["curl", "-sf", "-u", ":password", "http://127.0.0.1:8080/requests/status.xml"],
+        timeout=30,
+    )
+    if result.get("returncode") != 0 or not result.get("output"):
+        env.note("getter_error", getter="vlc_playing_info", message=result.get("error", ""))
+        return None
+    local = env.cache_dir / config.get("dest", "status.xml")
+    local.write_text(result["output"])
+    return str(local)
+
+
+async def get_gimp_config_file(env: EvalEnv, config: dict[str, Any]) -> str | None:
+    """A GIMP 2.10 settings file (~/.config/GIMP/2.10/<file_name>), copied to `dest`."""
+    name = config["file_name"]
+    return await _home_file(env, f"/home/user/.config/GIMP/2.10/{name}", config["dest"])
+
+
+async def get_vscode_config(env: EvalEnv, config: dict[str, Any]) -> str | None:
+    """A VS Code settings file at `path` (upstream first runs a VS Code command; see README)."""
+    return await get_vm_file(env, {"path": config["path"], "dest": config["dest"]})
+
+
+async def get_vm_window_size(env: EvalEnv, config: dict[str, Any]) -> dict[str, int] | None:
+    """Size of the window whose class matches `app_class_name`."""
+    answer = await env.controller.call("window_size", {"app_class_name": config["app_class_name"]})
+    if answer.get("status") != "success":
+        return None
+    return {"width": int(answer["width"]), "height": int(answer["height"])}
+
+
+async def get_vm_wallpaper(env: EvalEnv, config: dict[str, Any]) -> str | None:
+    """The desktop background picture (GNOME's picture-uri), copied to `dest`."""
+    result = await env.controller.execute(
+        ["gsettings", "get", "org.gnome.desktop.background", "picture-uri"]
+    )
+    uri = (result.get("output") or "").strip().strip("'")
+    path = uri.removeprefix("file://")
+    if not path:
+        return None
+    return await get_vm_file(env, {"path": path, "dest": config.get("dest", "wallpaper.png")})
+
+
+async def get_rule_relativeTime(env: EvalEnv, config: dict[str, Any]) -> Any:
+    from .relative_time import resolve
+
+    return resolve(config["rules"])
+
+
 Getter = Callable[[EvalEnv, dict[str, Any]], Awaitable[Any]]
 
 GETTERS: dict[str, Getter] = {
@@ -145,8 +227,16 @@ GETTERS: dict[str, Getter] = {
 }
 
 
+def _register_app_getters() -> None:
+    from .getters_chrome import GETTERS as CHROME_GETTERS
+
+    GETTERS.update(CHROME_GETTERS)
+
+
 def getter(kind: str) -> Getter:
     """The getter for a config `type`."""
+    if "bookmarks" not in GETTERS:
+        _register_app_getters()
     try:
         return GETTERS[kind]
     except KeyError:

@@ -12,3 +12,10 @@ def register_tasks(register: Any) -> None:
     from .task import OSWorldTask
 
     register("osworld", OSWorldTask)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from .cli import osworld
+
+    cli.add_command(osworld)

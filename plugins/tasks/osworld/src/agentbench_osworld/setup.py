@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from . import apps
 from .controller import DesktopController
 
 PASSWORD = "password"
@@ -52,6 +53,8 @@ class SetupEnv:
     assets: list[Path] = field(default_factory=list)
     task_dir: Path | None = None
     password: str = PASSWORD
+    task_id: str = ""
+    window_wait: float = 90.0
 
 
 def substitute(command: Any, env: SetupEnv) -> Any:
@@ -134,14 +137,59 @@ async def _launch(env: SetupEnv, command: Any, shell: bool = False) -> None:
         raise SetupError("a launch step has an empty command", "give the step a command")
     if isinstance(command, str) and not shell:
         command = command.split()
-    await env.controller.launch(substitute(command, env), shell=shell)
+    command = substitute(command, env)
+    program = apps.program_of(command)
+    app = apps.application(program)
+    if app is not None:
+        await _require_program(env, app)
+    before = await _window_count(env)
+    answer = await env.controller.launch(command, shell=shell)
+    if answer.get("status") != "success":
+        raise SetupError(f"launch step: {answer.get('message')}", apps.fix_for(app or program))
+    if app is not None and app.gui:
+        await _wait_for_window(env, before, f"launch of {program}", app)
+
+
+async def _require_program(env: SetupEnv, app: apps.App) -> None:
+    answer = await env.controller.call("which", {"program": app.binary})
+    if not answer.get("path"):
+        raise SetupError(f"{app.name} is not installed in this image", apps.fix_for(app))
+
+
+async def _window_count(env: SetupEnv) -> int:
+    return len([line for line in (await env.controller.windows()).splitlines() if line.strip()])
+
+
+async def _wait_for_window(env: SetupEnv, before: int, what: str, app: apps.App | None) -> None:
+    """Poll the window list until a new window appears (generous: apps start slowly on a busy
+    machine)."""
+    deadline = asyncio.get_running_loop().time() + env.window_wait
+    while asyncio.get_running_loop().time() < deadline:
+        if await _window_count(env) > before:
+            return
+        await asyncio.sleep(1.0)
+    name = app.name if app else "the application"
+    raise SetupError(
+        f"{what}: no window appeared within {env.window_wait:g}s ({name} did not start)",
+        apps.fix_for(app) if app else "check the step's command",
+    )
 
 
 async def _open(env: SetupEnv, path: str) -> None:
-    answer = await env.controller.open_file(path)
+    app = apps.application_for_file(path)
+    if app is not None:
+        await _require_program(env, app)
+    answer = await env.controller.open_file(path, wait=env.window_wait)
     if answer.get("status") != "success":
         raise SetupError(
             f"open step: {answer.get('message')}", "create the file in an earlier step"
+        )
+    if not answer.get("window", True):
+        name = app.name if app else "no application"
+        raise SetupError(
+            f"open step: no window appeared for {path} within {env.window_wait:g}s "
+            f"({name} should open it)",
+            apps.fix_for(app) if app else "install an application for this file type",
         )
 
 
@@ -190,7 +238,10 @@ async def _download(env: SetupEnv, files: list[dict[str, str]]) -> None:
             raise SetupError(
                 f"download step: bad file entry {item}", "give each file a url and a path"
             )
-        local = find_asset(url, path, env.assets)
+        try:
+            local = find_asset(url, path, env.assets, env.task_id)
+        except SetupError as exc:
+            raise SetupError(exc.message, asset_fix(url, env.task_id)) from None
         await env.controller.write_file(path, local.read_bytes())
 
 
@@ -221,15 +272,17 @@ async def _change_wallpaper(env: SetupEnv, path: str) -> None:
     )
 
 
-def asset_candidates(url: str, path: str) -> list[str]:
+def asset_candidates(url: str, path: str, task_id: str = "") -> list[str]:
     """Where a downloaded file may sit in an assets folder, most specific first.
 
+    The task's own folder (`<task id>/<file name>`: several tasks share names like setup.sh),
     OSWorld's own cache name (`<uuid5 of the URL>_<file name>`), the URL's host and path, the part
     after `resolve/main/` (Hugging Face file caches), and the URL's file name.
     """
     parsed = urlparse(url)
     url_path = parsed.path.lstrip("/")
-    names = [
+    names = [f"{task_id}/{posixpath.basename(url_path)}"] if task_id else []
+    names += [
         f"{uuid.uuid5(uuid.NAMESPACE_URL, url)}_{posixpath.basename(path)}",
         f"{parsed.netloc}/{url_path}",
     ]
@@ -239,7 +292,7 @@ def asset_candidates(url: str, path: str) -> list[str]:
     return names
 
 
-def find_asset(url: str, path: str, assets: list[Path]) -> Path:
+def find_asset(url: str, path: str, assets: list[Path], task_id: str = "") -> Path:
     """The local file standing for `url`.
 
     An `urls.json` in an assets folder may map URLs to files (relative to that folder).
@@ -253,14 +306,29 @@ def find_asset(url: str, path: str, assets: list[Path]) -> Path:
             target = json.loads(mapping.read_text()).get(url)
             if target and (folder / target).is_file():
                 return folder / target
-        for name in asset_candidates(url, path):
+        for name in asset_candidates(url, path, task_id):
             if (folder / name).is_file():
                 return folder / name
     where = ", ".join(str(a) for a in assets) or "no assets folder given"
-    raise SetupError(
-        f"the task needs {url}, which is not in the assets ({where})",
-        f"download it and pass -T assets=DIR with it as DIR/{asset_candidates(url, path)[-1]}",
-    )
+    raise SetupError(f"the task needs {url}, which is not in the assets ({where})", asset_fix(url))
+
+
+def asset_fix(url: str, task_id: str = "") -> str:
+    """Where to put a missing file: in the task's own folder of an assets folder."""
+    name = posixpath.basename(urlparse(url).path)
+    where = f"DIR/{task_id}/{name}" if task_id else f"DIR/{name}"
+    return f"download it and pass -T assets=DIR with it as {where}"
+
+
+def missing_assets(files: list[tuple[str, str]], env: SetupEnv) -> list[str]:
+    """The URLs of (url, path) pairs that no assets folder holds."""
+    missing = []
+    for url, path in files:
+        try:
+            find_asset(url, path, env.assets, env.task_id)
+        except SetupError:
+            missing.append(url)
+    return missing
 
 
 STEPS = {
@@ -276,3 +344,12 @@ STEPS = {
     "execute_with_verification": _execute_with_verification,
     "change_wallpaper": _change_wallpaper,
 }
+
+
+def _register_app_steps() -> None:
+    from .online import STEPS as APP_STEPS
+
+    STEPS.update(APP_STEPS)
+
+
+_register_app_steps()

@@ -23,7 +23,7 @@ from .controller import DesktopController
 from .data import TaskFile, load_solution, load_tasks
 from .evaluator import evaluate, unsupported
 from .getters import EvalEnv
-from .setup import PASSWORD, SetupEnv, SetupError, run_steps
+from .setup import PASSWORD, SetupEnv, SetupError, asset_fix, missing_assets, run_steps
 
 
 class OSWorldOptions(TaskOptions):
@@ -60,6 +60,39 @@ class OSWorldOptions(TaskOptions):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+
+def eval_assets(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(url, path) of the files a task needs only at evaluation: postconfig downloads and
+    cloud_file gold files."""
+    evaluator = config.get("evaluator") or {}
+    files = [
+        (f["url"], f["path"])
+        for step in evaluator.get("postconfig") or []
+        if isinstance(step, dict) and step.get("type") == "download"
+        for f in (step.get("parameters") or {}).get("files", [])
+        if isinstance(f, dict) and "url" in f
+    ]
+    for key in ("result", "expected"):
+        configs = evaluator.get(key)
+        for c in configs if isinstance(configs, list) else [configs]:
+            if isinstance(c, dict) and c.get("type") == "cloud_file":
+                urls = c["path"] if c.get("multi") else [c["path"]]
+                dests = c["dest"] if c.get("multi") else [c["dest"]]
+                files += list(zip(urls, dests, strict=False))
+    return files
+
+
+def check_eval_assets(config: dict[str, Any], env: SetupEnv) -> None:
+    """Fail before the desktop starts (so before any model call) when a file needed only at
+    evaluation is missing, naming each one and where it goes."""
+    missing = missing_assets(eval_assets(config), env)
+    if missing:
+        where = "; ".join(asset_fix(url, env.task_id).split(" with it as ")[-1] for url in missing)
+        raise SetupError(
+            f"files needed to evaluate task {env.task_id} are missing: {', '.join(missing)}",
+            f"download them and pass -T assets=DIR with them as {where}",
+        )
 
 
 class OSWorldTask(Task):
@@ -104,8 +137,8 @@ class OSWorldTask(Task):
             resettable=False,
             env={
                 "DISPLAY": ":0",
-                "DBUS_SESSION_BUS_ADDRESS": "unix:path=/tmp/runtime-user/bus",
-                "XDG_RUNTIME_DIR": "/tmp/runtime-user",
+                "DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus",
+                "XDG_RUNTIME_DIR": "/run/user/1000",
             },
             options={
                 "read_only": False,
@@ -134,8 +167,10 @@ class OSWorldTask(Task):
                 assets=assets,
                 task_dir=task.path.parent,
                 password=PASSWORD,
+                task_id=task.id,
             )
-            ctx.state["envs"] = (setup_env, EvalEnv(controller, cache, assets=assets))
+            eval_env = EvalEnv(controller, cache, assets=assets, log=ctx.log.add, task_id=task.id)
+            ctx.state["envs"] = (setup_env, eval_env)
         return ctx.state["envs"]
 
     async def setup(self, ctx: EpisodeContext) -> None:
@@ -147,6 +182,7 @@ class OSWorldTask(Task):
                 "run it with upstream OSWorld, or add the metric/getter to agentbench-osworld",
             )
         setup_env, _ = self._envs(ctx)
+        check_eval_assets(task.config, setup_env)
         started = await setup_env.controller.start()
         screen = started.get("screen") or {}
         setup_env.screen = (int(screen.get("width", 1920)), int(screen.get("height", 1080)))

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import basic_os, general, table
+from . import apps, basic_os, chrome, docs, general, gimp, images, slides, table, vlc
 
 METRICS: dict[str, Callable[..., Any]] = {
     name: fn
-    for module in (general, basic_os, table)
+    for module in (general, basic_os, table, docs, slides, apps, images, chrome, vlc, gimp)
     for name, fn in vars(module).items()
     if callable(fn)
     and not name.startswith("_")
     and getattr(fn, "__module__", "") == module.__name__
-    and name not in {"sheet_values", "match_value_to_rule"}
+    and name not in {"sheet_values", "match_value_to_rule", "ssim", "same_url"}
 }
 
 __all__ = ["METRICS"]

@@ -274,4 +274,18 @@ def cmd_window_size(args: dict) -> dict:
     return {"status": "error", "message": f"no window of class {args['app_class_name']!r}"}
 
 
+def cmd_cdp(args: dict) -> dict:
+    from . import cdp
+
+    return cdp.command(args)
+
+
+def cmd_which(args: dict) -> dict:
+    """Whether a program is on the desktop's PATH: {status, path}."""
+    import shutil
+
+    found = shutil.which(args["program"], path=services.desktop_env().get("PATH"))
+    return {"status": "success", "path": found}
+
+
 COMMANDS = {name[4:]: fn for name, fn in globals().items() if name.startswith("cmd_")}

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 DISPLAY = os.environ.get("DISPLAY", ":0")
-RUNTIME = Path(os.environ.get("XDG_RUNTIME_DIR", "/tmp/runtime-user"))
+RUNTIME = Path(os.environ.get("XDG_RUNTIME_DIR", "/run/user/1000"))
 BUS = os.environ.get("DBUS_SESSION_BUS_ADDRESS", f"unix:path={RUNTIME}/bus")
 STATE = Path("/tmp/agentbench-desktop")
 XDG_DIRS = (

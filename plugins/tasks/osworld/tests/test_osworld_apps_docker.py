@@ -1,0 +1,106 @@
+"""The project's own OSWorld-format tasks, one or more per domain (tests/fixtures/apps): each
+makes its files in setup (python-docx, python-pptx, openpyxl, LibreOffice), passes with its
+scripted solution and fails with the null model. The `os` ones run in the default image, the
+others in the applications image (agentbench/desktop-apps:latest, built with
+`agentbench sandbox build desktop-apps`; built here when missing).
+
+Desktop waits are polls with generous limits (setup waits up to 90 s for an application's
+window), so they hold on a loaded 2-core machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agentbench_osworld.task import OSWorldTask
+
+from agentbench.testing import run_episode
+
+pytestmark = pytest.mark.docker
+
+APPS = Path(__file__).parent / "fixtures" / "apps"
+APPS_IMAGE = "agentbench/desktop-apps:latest"
+OS_IDS = ["power-never-suspend", "volume-half", "bc-sum-file"]
+APP_IDS = [
+    "writer-append-line",
+    "impress-retitle",
+    "calc-column-total",
+    "chrome-second-page",
+    "chrome-form-city",
+    "gimp-undo-levels",
+    "vlc-minimal-view",
+    "tb-no-start-page",
+    "docx-to-pdf",
+]
+
+
+@pytest.fixture(scope="module")
+def apps_image() -> str:
+    """The applications image, built first when missing (as a run would build it)."""
+    import docker
+
+    from agentbench._sandboxes.docker import images
+
+    client = docker.from_env()
+    try:
+        if not images.image_exists(client, APPS_IMAGE):
+            images.build_image(client, "desktop-apps", echo=lambda line: None)
+    finally:
+        client.close()
+    return APPS_IMAGE
+
+
+async def _run(sample_id: str, model: Any, image: str = "desktop", **options: Any):
+    task = OSWorldTask(
+        {"path": str(APPS), "image": image, "settle_seconds": 0.5, "max_steps": 3, **options}
+    )
+    return await run_episode(
+        task, sample_id=sample_id, model=model, sandbox="docker", raise_errors=False
+    )
+
+
+async def _both(ids: list[str], image: str, parallel: int = 2) -> dict[str, tuple[Any, Any]]:
+    """Each task with its scripted solution (oracle) and with the null model."""
+    semaphore = asyncio.Semaphore(parallel)
+
+    async def one(sample_id: str, model: str):
+        async with semaphore:
+            return await _run(sample_id, model, image)
+
+    runs = await asyncio.gather(
+        *(one(i, m) for i in ids for m in ("oracle", "null")), return_exceptions=False
+    )
+    return {i: (runs[2 * k], runs[2 * k + 1]) for k, i in enumerate(ids)}
+
+
+def _report(runs: dict[str, tuple[Any, Any]]) -> tuple[dict[str, str], dict[str, str]]:
+    not_passed = {
+        i: f"{s.result.status}: {s.result.error or s.explanation}"
+        for i, (s, _) in runs.items()
+        if not s.passed
+    }
+    not_failed = {i: n.explanation for i, (_, n) in runs.items() if n.passed}
+    return not_passed, not_failed
+
+
+async def test_os_fixtures_pass_when_solved_and_fail_for_the_null_model():
+    runs = await _both(OS_IDS, "desktop", parallel=3)
+    assert _report(runs) == ({}, {})
+    for _, null in runs.values():
+        assert null.result.status == "ok"  # a real 0, not an error
+
+
+async def test_application_fixtures_pass_when_solved_and_fail_for_the_null_model(apps_image):
+    runs = await _both(APP_IDS, APPS_IMAGE, parallel=2)
+    assert _report(runs) == ({}, {})
+
+
+async def test_an_application_task_in_the_default_image_fails_before_any_model_call():
+    run = await _run("gimp-undo-levels", "oracle")
+    assert run.result.status == "error"
+    assert "GIMP is not installed" in (run.result.error or "")
+    assert "desktop-apps" in (run.result.error or "")
+    assert run.events("model") == []
