@@ -83,6 +83,7 @@ _EXPORTS: dict[str, str] = {
     "SandboxSpec": "agentbench.sandbox",
     "SandboxBackend": "agentbench.sandbox",
     "ImageBuild": "agentbench.sandbox",
+    "SandboxImage": "agentbench.sandbox",
     # executors
     "Executor": "agentbench.executor",
     "Plan": "agentbench.executor",

@@ -51,6 +51,17 @@ def register_sandboxes(register: Register) -> None:
 
 
 @hookspec
+def register_sandbox_images(register: Register) -> None:
+    """Register the sandbox images a plugin ships, by name.
+
+    Call `register("desktop", SandboxImage(context=Path(__file__).parent / "desktop"))`: the
+    build context lives inside the plugin's distribution; `agentbench sandbox build desktop`
+    builds it, and a `SandboxSpec(image="desktop")` uses (and builds on first use)
+    `agentbench/desktop:latest`.
+    """
+
+
+@hookspec
 def register_executors(register: Register) -> None:
     """Register executors by name.
 

@@ -45,6 +45,7 @@ class Registry:
     providers: dict[str, tuple[Any, str]] = field(default_factory=dict)
     sandboxes: dict[str, tuple[Any, str]] = field(default_factory=dict)
     executors: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    images: dict[str, tuple[Any, str]] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     manager: pluggy.PluginManager | None = None
 
@@ -228,6 +229,7 @@ def _collect_all(pm: pluggy.PluginManager, registry: Registry, owners: dict[str,
         ("register_model_providers", registry.providers, "model provider"),
         ("register_sandboxes", registry.sandboxes, "sandbox"),
         ("register_executors", registry.executors, "executor"),
+        ("register_sandbox_images", registry.images, "sandbox image"),
     )
     for info in [p for p in registry.plugins if p.loaded]:
         plugin = pm.get_plugin(info.name)

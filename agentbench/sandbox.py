@@ -8,11 +8,34 @@ sandboxes warm and hand them out again when the spec says the sandbox is `resett
 from __future__ import annotations
 
 import abc
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentbench.types import ExecResult
+
+
+class SandboxImage(BaseModel):
+    """An image a plugin ships: its build context inside the plugin's distribution.
+
+    Registered with `register_sandbox_images` (`register("desktop", SandboxImage(context=...))`),
+    built by `agentbench sandbox build NAME` or on first use, tagged `agentbench/<name>:latest`.
+    The Dockerfile gets `--build-arg BASE_IMAGE=debian:bookworm-slim` (agentbench bootstraps that
+    base where no registry answers) and may use `extra-ca.crt`, the host's CA bundle, when the
+    build needs it behind a TLS-intercepting proxy.
+
+    Attributes:
+        context: The folder with the Dockerfile (use `Path(__file__).parent / ...`).
+        build_args: Extra `--build-arg`s (a variant of another image, e.g. {"APPS": "all"}).
+        description: One line for `agentbench sandbox list`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    context: Path
+    build_args: dict[str, str] = Field(default_factory=dict)
+    description: str = ""
 
 
 class ImageBuild(BaseModel):

@@ -81,3 +81,14 @@ async def test_missing_agentbench_image_is_built_on_first_use(
     finally:
         await backend.aclose()
         docker_client.api.remove_image(f"agentbench/{name}:latest", force=True)
+
+
+def test_images_a_plugin_registers_are_known_and_built_from_its_folder(monkeypatch) -> None:
+    from agentbench import SandboxImage
+
+    fake = SandboxImage(context=Path("/somewhere/in/a/plugin"), build_args={"X": "1"})
+    monkeypatch.setattr(images, "plugin_images", lambda: {"plugged": fake})
+    assert "plugged" in images.known_images() and "python" in images.known_images()
+    assert images.image_ref("plugged") == "agentbench/plugged:latest"
+    assert images.image_source("plugged") == (Path("/somewhere/in/a/plugin"), {"X": "1"})
+    assert images.image_source("python")[0] == images.images_dir() / "python"

@@ -38,20 +38,31 @@ def images_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "sandboxes"
 
 
-#: Images built from another image's folder with build args: name -> (folder, build args).
-VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
-    # The desktop with LibreOffice, Chromium, GIMP, VLC and Thunderbird (OSWorld's other domains).
-    "desktop-apps": ("desktop", {"APPS": "all"}),
-}
+def plugin_images() -> dict[str, Any]:
+    """Images plugins ship (`register_sandbox_images`): name -> SandboxImage."""
+    from agentbench.plugins import get_registry
+
+    try:
+        return {name: image for name, (image, _dist) in get_registry().images.items()}
+    except Exception:  # a broken plugin set must not hide the core's own images
+        return {}
+
+
+def image_source(name: str) -> tuple[Path, dict[str, str]]:
+    """(build context folder, build args) of an image agentbench can build."""
+    shipped = plugin_images().get(name)
+    if shipped is not None:
+        return Path(shipped.context), dict(shipped.build_args)
+    return images_dir() / name, {}
 
 
 def known_images() -> list[str]:
-    """Names of the images agentbench can build (folders under sandboxes/, and variants)."""
+    """Names of the images agentbench can build: the core's (sandboxes/) and the plugins'."""
     root = images_dir()
-    if not root.is_dir():
-        return []
-    folders = {p.name for p in root.iterdir() if (p / "Dockerfile").is_file()}
-    return sorted(folders | {v for v, (folder, _args) in VARIANTS.items() if folder in folders})
+    folders = (
+        {p.name for p in root.iterdir() if (p / "Dockerfile").is_file()} if root.is_dir() else set()
+    )
+    return sorted(folders | set(plugin_images()))
 
 
 def image_ref(name: str) -> str:
@@ -140,15 +151,15 @@ def build_image(
     ca = ca_bundle or _ca_from_env()
     if ca and not ca_bundle:
         echo(f"using the host's CA bundle {ca} for pip inside the build (set by ${_ca_env_name()})")
-    folder, variant_args = VARIANTS.get(name, (name, {}))
-    args = {"BASE_IMAGE": BASE_IMAGE, **variant_args, **(build_args or {})}
+    context, image_args = image_source(name)
+    args = {"BASE_IMAGE": BASE_IMAGE, **image_args, **(build_args or {})}
     try:
-        _run_build(client, folder, report, ca, args, echo)
+        _run_build(client, context, report, ca, args, echo)
     except _CertificateError:
         ca = _fallback_ca()
         echo(f"pip could not verify PyPI's certificate inside the build; retrying with {ca}")
         report.steps = report.cached_steps = 0
-        _run_build(client, folder, report, ca, args, echo)
+        _run_build(client, context, report, ca, args, echo)
     report.ca_bundle = ca
     info = client.api.inspect_image(report.tag)
     report.image_id, report.size_mb = info["Id"], info.get("Size", 0) / 1e6
@@ -180,12 +191,12 @@ def _fallback_ca() -> str:
 
 
 def _run_build(
-    client: Any, name: str, report: BuildReport, ca: str | None, args: dict[str, str], echo: Echo
+    client: Any, source: Path, report: BuildReport, ca: str | None, args: dict[str, str], echo: Echo
 ) -> None:
     from docker.errors import APIError
 
     with tempfile.TemporaryDirectory(prefix="agentbench-build-") as context:
-        shutil.copytree(images_dir() / name, context, dirs_exist_ok=True)
+        shutil.copytree(source, context, dirs_exist_ok=True)
         if ca:
             shutil.copyfile(ca, Path(context) / "extra-ca.crt")
         log: list[str] = []
@@ -211,7 +222,7 @@ def _run_build(
         tail = "\n".join(log[-15:])
         raise SandboxError(
             f"building {report.tag} failed:\n{tail}",
-            f"fix sandboxes/{name}/Dockerfile or the network, then rebuild",
+            f"fix {source}/Dockerfile or the network, then rebuild",
         )
 
 

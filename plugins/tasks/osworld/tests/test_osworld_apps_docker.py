@@ -2,7 +2,7 @@
 makes its files in setup (python-docx, python-pptx, openpyxl, LibreOffice), passes with its
 scripted solution and fails with the null model. The `os` ones run in the default image, the
 others in the applications image (agentbench/desktop-apps:latest, built with
-`agentbench sandbox build desktop-apps`; built here when missing).
+`agentbench sandbox build desktop-apps`, which the docker backend runs on first use).
 
 Desktop waits are polls with generous limits (setup waits up to 90 s for an application's
 window), so they hold on a loaded 2-core machine.
@@ -35,22 +35,6 @@ APP_IDS = [
     "tb-no-start-page",
     "docx-to-pdf",
 ]
-
-
-@pytest.fixture(scope="module")
-def apps_image() -> str:
-    """The applications image, built first when missing (as a run would build it)."""
-    import docker
-
-    from agentbench._sandboxes.docker import images
-
-    client = docker.from_env()
-    try:
-        if not images.image_exists(client, APPS_IMAGE):
-            images.build_image(client, "desktop-apps", echo=lambda line: None)
-    finally:
-        client.close()
-    return APPS_IMAGE
 
 
 async def _run(sample_id: str, model: Any, image: str = "desktop", **options: Any):
@@ -93,7 +77,7 @@ async def test_os_fixtures_pass_when_solved_and_fail_for_the_null_model():
         assert null.result.status == "ok"  # a real 0, not an error
 
 
-async def test_application_fixtures_pass_when_solved_and_fail_for_the_null_model(apps_image):
+async def test_application_fixtures_pass_when_solved_and_fail_for_the_null_model():
     runs = await _both(APP_IDS, APPS_IMAGE, parallel=2)
     assert _report(runs) == ({}, {})
 

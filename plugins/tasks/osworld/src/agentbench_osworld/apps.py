@@ -83,7 +83,7 @@ def fix_for(app: App | str | None) -> str:
     if isinstance(app, App) and app.build_arg:
         return (
             f"run the task in the applications image: -T image={APPS_IMAGE} (build it with "
-            f"docker build --build-arg APPS=all -t {APPS_IMAGE} sandboxes/desktop; "
+            f"agentbench sandbox build desktop-apps; "
             f"APPS={app.build_arg} installs only {app.name})"
         )
     if isinstance(app, App):
