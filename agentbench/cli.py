@@ -369,6 +369,10 @@ def build_run_config(params: dict[str, Any], task: str | None) -> Any:
     help="Live display: rich on a terminal, plain lines otherwise.",
 )
 @click.option("--no-progress", is_flag=True, help="Show no live progress.")
+@click.option(
+    "--allow-errors", is_flag=True, help="Exit 0 even when episodes errored (see exit status)."
+)
+@click.option("--traceback", "tracebacks", is_flag=True, help="Print errored episodes' tracebacks.")
 @click.pass_context
 def run(ctx: click.Context, task: str | None, **params: Any) -> None:
     """Run TASK with a model: every sample x epoch, concurrently, resumable.
@@ -412,6 +416,19 @@ def run(ctx: click.Context, task: str | None, **params: Any) -> None:
     _print_summary(summary, params["as_json"])
     if params["html"]:
         _write_html(summary.run_dir, summary.run_dir)
+    from agentbench._runner.outcome import run_ending
+
+    model = runner.info.config.model if runner.info is not None else config.model
+    ending = run_ending(
+        summary,
+        model=model,
+        allow_errors=params["allow_errors"],
+        show_tracebacks=params["tracebacks"],
+    )
+    for line in ending.lines:
+        click.echo(line, err=True)
+    if ending.status:
+        sys.exit(ending.status)
 
 
 async def _cancel_on_sigterm(coro: Any) -> Any:

@@ -162,6 +162,7 @@ async def run_episode(
     status: EpisodeStatus = "ok"
     score: Score | None = None
     error: str | None = None
+    stage: str | None = None
     ctx: EpisodeContext | None = None
     try:
         if spec is not None and backend is not None:
@@ -181,6 +182,7 @@ async def run_episode(
         )
         outcome = await run_stages(task, ctx, limits, catch=not raise_errors)
         status, score, error = outcome.status, outcome.score, outcome.error
+        stage = outcome.stage
     except Exception as exc:
         if raise_errors:
             raise
@@ -204,6 +206,7 @@ async def run_episode(
         status=status,
         score=score,
         error=error,
+        error_stage=stage,
         usage=ctx.usage,
         usage_by_role=dict(ctx.usage_by_role),
         steps=ctx.steps,

@@ -302,6 +302,9 @@ class EpisodeResult(BaseModel):
     status: EpisodeStatus = "ok"
     score: Score | None = None
     error: str | None = None
+    error_stage: str | None = Field(
+        default=None, description="where it failed: setup, solve, model, check or sandbox"
+    )
     usage: Usage = Field(default_factory=Usage)
     usage_by_role: dict[str, Usage] = Field(
         default_factory=dict, description="usage per model role (set when a task uses several)"

@@ -154,11 +154,44 @@ def test_run_prints_the_summary_and_report_prints_it_again(
 
 def test_plain_progress_when_not_a_terminal(env: dict[str, str], tmp_path: Path) -> None:
     out = ab(env, tmp_path, "run", "t-say", "--model", "t-say", "-T", "n=3", "-T", "fail_ids=[s1]")
-    assert out.returncode == 0
+    assert out.returncode == 1  # an episode errored
     lines = out.stderr.splitlines()
     assert lines[0].startswith("[agentbench] run ") and "3 episodes to run" in lines[0]
     assert any("error: s1 epoch 0: RuntimeError: boom on s1" in line for line in lines)
-    assert "3/3 episodes" in lines[-1] and "passed 2" in lines[-1] and "\x1b[" not in out.stderr
+    assert "3/3 episodes" in lines[-2] and "passed 2" in lines[-2] and "\x1b[" not in out.stderr
+    assert lines[-1] == "1 episodes errored (1 in solve): s1/0: RuntimeError: boom on s1"
+
+
+def test_exit_status_tells_a_pipeline_what_happened(env: dict[str, str], tmp_path: Path) -> None:
+    failing = ("-T", "n=3", "-T", "fail_ids=[s1]", "--run-dir", str(tmp_path / "r"))
+    allowed = ab(env, tmp_path, "run", "t-say", "--model", "t-say", *failing, "--allow-errors")
+    assert allowed.returncode == 0
+    traced = ab(env, tmp_path, "run", "t-say", "--model", "t-say", *failing, "--traceback")
+    assert traced.returncode == 1
+    assert "--- s1/0 (solve):" in traced.stderr and 'raise RuntimeError(f"boom on' in traced.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    nothing = ab(env, tmp_path, "run", "t-say", "--model", "t-say", "-T", f"data={empty}")
+    assert nothing.returncode == 3 and "nothing was scored: no samples" in nothing.stderr
+    infra = ab(
+        env,
+        tmp_path,
+        "run",
+        "t-say",
+        "--model",
+        "t-say",
+        "-T",
+        "n=2",
+        "-T",
+        "sandbox=true",
+        "--sandbox",
+        "t-fake",
+        "-S",
+        "die_times=100",
+        "--infra-retries",
+        "0",
+    )
+    assert infra.returncode == 3 and "every episode was left out" in infra.stderr
 
 
 BAD_INPUT = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,7 @@ class Outcome:
     score: Score | None = None
     error: str | None = None
     interrupted: bool = False  # solve was cut off mid-way: the sandbox may hold stray processes
+    stage: str | None = None  # where an error happened: setup, solve, model, check, sandbox
 
 
 @dataclass
@@ -133,17 +135,19 @@ async def run_stages(
         InfrastructureError, AgentbenchError: for the caller to retry or to stop the run.
     """
     limit_hit: LimitExceeded | None = None
+    stage = "setup"
     try:
         async with _deadline(limits.max_seconds) as deadline:
             try:
                 await task.setup(ctx)
+                stage = "solve"
                 await task.solve(ctx)
             except LimitExceeded as exc:
                 limit_hit = exc
     except TimeoutError:
         if not deadline.expired():
-            ctx.log.add("error", stage="solve", error="TimeoutError")
-            return Outcome("error", error="TimeoutError: timed out")
+            _log_error(ctx, stage)
+            return Outcome("error", error="TimeoutError: timed out", stage=stage)
         limit_hit = LimitExceeded("seconds", limits.max_seconds or 0)
     except (InfrastructureError, AgentbenchError):
         raise
@@ -152,10 +156,10 @@ async def run_stages(
             raise
         return _model_failure(ctx, exc)
     except Exception as exc:
-        ctx.log.add("error", stage="solve", error=_describe(exc))
+        _log_error(ctx, stage, exc)
         if not catch:
             raise
-        return Outcome("error", error=_describe(exc))
+        return Outcome("error", error=_describe(exc), stage=stage)
     if limit_hit is not None:
         ctx.log.add("limit", kind=limit_hit.kind, limit=limit_hit.limit, message=str(limit_hit))
     outcome = await _check(task, ctx, limits, limit_hit, catch=catch)
@@ -168,10 +172,21 @@ def _model_failure(ctx: EpisodeContext, exc: ModelError) -> Outcome:
     outlasted the retries) is `provider_error`, left out of the scores and run again by
     `--resume`; anything else the provider refused is the episode's `error`."""
     if exc.retryable:
-        ctx.log.add("error", stage="model", error=_describe(exc), outage=True)
-        return Outcome("provider_error", error=f"provider unavailable: {_describe(exc)}")
-    ctx.log.add("error", stage="model", error=_describe(exc))
-    return Outcome("error", error=_describe(exc))
+        _log_error(ctx, "model", exc, outage=True)
+        return Outcome(
+            "provider_error", error=f"provider unavailable: {_describe(exc)}", stage="model"
+        )
+    _log_error(ctx, "model", exc)
+    return Outcome("error", error=_describe(exc), stage="model")
+
+
+def _log_error(
+    ctx: EpisodeContext, stage: str, exc: BaseException | None = None, **extra: Any
+) -> None:
+    """An "error" event with the stage and, for an exception, its traceback (file and line)."""
+    error = _describe(exc) if exc is not None else "TimeoutError: timed out"
+    tb = "".join(traceback.format_exception(exc))[-8000:] if exc is not None else None
+    ctx.log.add("error", stage=stage, error=error, traceback=tb, **extra)
 
 
 async def _check(
@@ -192,12 +207,12 @@ async def _check(
         raise
     except Exception as exc:  # includes a check that itself ran out of time or budget
         error = _describe(exc) if not isinstance(exc, TimeoutError) else "check timed out"
-        ctx.log.add("error", stage="check", error=error)
+        _log_error(ctx, "check", exc)
         if not catch:
             raise
         if limit_hit is not None:
-            return Outcome("limit", error=f"{limit_hit}; check failed: {error}")
-        return Outcome("error", error=error)
+            return Outcome("limit", error=f"{limit_hit}; check failed: {error}", stage="check")
+        return Outcome("error", error=error, stage="check")
     if limit_hit is not None:
         score.details.setdefault("limit", str(limit_hit))
     ctx.log.add("score", value=score.value, passed=score.passed, explanation=score.explanation)
@@ -260,9 +275,13 @@ async def run_episode(
             )
             outcome = await run_stages(env.task, ctx, env.limits)
         except InfrastructureError as exc:
-            log.add("infra_error", attempt=attempts, error=_describe(exc))
+            log.add("infra_error", stage="sandbox", attempt=attempts, error=_describe(exc))
             retry = attempts <= env.infra_retries
-            outcome = Outcome("infra_error", error=f"{_describe(exc)} (after {attempts} attempts)")
+            outcome = Outcome(
+                "infra_error",
+                error=f"{_describe(exc)} (after {attempts} attempts)",
+                stage="sandbox",
+            )
         except BaseException:  # cancelled, or a user error that stops the run
             await _release(env, sandbox, reusable=False)
             raise
@@ -288,6 +307,7 @@ async def run_episode(
             status=outcome.status,
             score=outcome.score,
             error=outcome.error,
+            error_stage=outcome.stage,
             usage=earlier_usage + (ctx.usage if ctx else Usage()),
             usage_by_role=_add_usage(earlier_by_role, ctx.usage_by_role if ctx else {}),
             steps=earlier_steps + (ctx.steps if ctx else 0),
