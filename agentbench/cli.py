@@ -446,48 +446,10 @@ async def _cancel_on_sigterm(coro: Any) -> Any:
     return await coro
 
 
-def _print_summary(summary: Any, as_json: bool) -> None:
-    if as_json:
-        click.echo(summary.model_dump_json())
-    else:
-        from agentbench._report.text import format_summary
+from agentbench._cli_report import _print_summary, _write_html, report  # noqa: E402
+from agentbench._export import export  # noqa: E402 - these commands live in their own modules
 
-        click.echo(format_summary(summary))
-
-
-def _write_html(ref: str, runs_root: str, path: str | None = None) -> None:
-    from pathlib import Path
-
-    from agentbench._report import write_html_report
-    from agentbench.api import load_run
-
-    summary, results = load_run(ref, runs_root)
-    out = Path(path) if path else Path(summary.run_dir) / "report.html"
-    click.echo(f"report: {write_html_report(summary, results, out)}", err=True)
-
-
-# -- report --------------------------------------------------------------------------------------
-
-
-@cli.command()
-@click.argument("run_ref", metavar="RUN")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--html", is_flag=True, help="Write a self-contained HTML report.")
-@click.option(
-    "-o", "--output", help="Where to write the HTML report (default RUN_DIR/report.html)."
-)
-@click.option("--run-dir", default="runs", show_default=True, help="Where runs live.")
-def report(run_ref: str, as_json: bool, html: bool, output: str | None, run_dir: str) -> None:
-    """Print the summary of RUN (a run id, a run name or a run directory)."""
-    from agentbench.api import load_summary
-
-    summary = load_summary(run_ref, run_dir)
-    _print_summary(summary, as_json)
-    if html:
-        _write_html(run_ref, run_dir, output)
-
-
-from agentbench._export import export  # noqa: E402 - the command lives in its own module
+cli.add_command(report)
 
 cli.add_command(export)
 

@@ -96,6 +96,11 @@ class EventPrinter:
     def _fmt_score(self, e: dict[str, Any]) -> str:
         return f"score {e.get('value')} passed={e.get('passed')}: {e.get('explanation', '')}"
 
+    def _fmt_error(self, e: dict[str, Any]) -> str:
+        head = f"error in {e.get('stage', '?')}: {e.get('error', '')}"
+        tb = e.get("traceback")
+        return head + ("\n" + _indent(str(tb).rstrip()) if tb else "")
+
     def _fmt_other(self, e: dict[str, Any]) -> str:
         rest = {k: v for k, v in e.items() if k not in ("type", "t")}
         return f"{e.get('type')} " + _clip(json.dumps(rest, default=str))
