@@ -378,8 +378,8 @@ def run(ctx: click.Context, task: str | None, **params: Any) -> None:
     """Run TASK with a model: every sample x epoch, concurrently, resumable.
 
     \b
-    agentbench run hello --model oracle --epochs 3
-    agentbench run hello --model openai/gpt-4o -T subset=easy --limit 10
+    agentbench run humaneval-pro -T data=demo --model oracle --epochs 3
+    agentbench run hello-arith --model openai/gpt-4o --limit 10
     agentbench run --resume 20250101-120000-hello-oracle-1a2b
     """
     import asyncio
@@ -529,19 +529,20 @@ def list_(ctx: click.Context, kind: str | None, as_json: bool) -> None:
     help="Epoch number (seeds, replay).",
 )
 @click.option(
-    "--keep/--no-keep",
-    default=True,
+    "--keep",
+    type=click.Choice(["always", "on-fail", "never"]),
+    default="on-fail",
     show_default=True,
-    help="Keep the sandbox alive afterwards (when the backend can) and print how to get in.",
+    help="Keep the sandbox afterwards (when the backend can) and print how to get in.",
 )
 @click.pass_context
 def debug(
-    ctx: click.Context, task: str, sample_id: str, epoch: int, keep: bool, **params: Any
+    ctx: click.Context, task: str, sample_id: str, epoch: int, keep: str, **params: Any
 ) -> None:
     """Run one episode of TASK with every event printed live, then its score.
 
     \b
-    agentbench debug hello --sample-id 3 --model oracle
+    agentbench debug hello-arith --sample-id arith-0 --model oracle --keep always
     """
     import asyncio
 

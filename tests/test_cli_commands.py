@@ -250,20 +250,23 @@ def test_debug_prints_events_live_the_score_and_keeps_the_sandbox(
         "can_keep=true",
         "-S",
         f"events_file={events}",
+        "--keep",
+        "always",
     )
     assert out.returncode == 0, out.stderr
     text = out.stdout
+    assert text.count("fake-shell 1") == 1  # the way in, printed once, at the end
     order = [
-        "sandbox: fake-shell 1",
+        "sandbox ready",
         "$ echo hi",
         "exit 0",
         ">> user: say 3",
         "<< assistant: 3",
         "score 1.0 passed=True: said '3', wanted '3'",
-        "PASSED",
+        "PASSED  score 1",
         "sandbox kept alive (every process the episode left was stopped; its files are there): "
         "fake-shell 1",
-        "agentbench sandbox prune",
+        "remove it with its backend's own cleanup",
     ]
     positions = [text.index(part) for part in order]
     assert positions == sorted(positions)
@@ -284,12 +287,35 @@ def test_debug_prints_events_live_the_score_and_keeps_the_sandbox(
         "sandbox=true",
         "--sandbox",
         "t-fake",
-        "--no-keep",
+        "--keep",
+        "never",
         "-S",
         f"events_file={events}",
     )
     assert failed.returncode == 1 and "ERROR: RuntimeError: boom on s2" in failed.stdout
+    assert "error in solve: RuntimeError: boom on s2" in failed.stdout  # with its traceback
+    assert 'raise RuntimeError(f"boom on' in failed.stdout
     assert events.read_text().splitlines()[-2:] == ["close 1", "backend aclose"]
+
+    passing = ab(
+        env,
+        tmp_path,
+        "debug",
+        "t-say",
+        "--sample-id",
+        "s1",
+        "--model",
+        "t-say",
+        "-T",
+        "sandbox=true",
+        "--sandbox",
+        "t-fake",
+        "-S",
+        "can_keep=true",
+        "-S",
+        f"events_file={events}",
+    )
+    assert passing.returncode == 0 and "sandbox removed (--keep on-fail)" in passing.stdout
 
 
 def test_a_plugin_that_fails_to_import_is_named_and_skipped(

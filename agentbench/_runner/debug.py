@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -51,8 +52,9 @@ def _indent(text: str, prefix: str = "    ") -> str:
 class EventPrinter:
     """Formats transcript events for a person watching an episode, one block per event."""
 
-    def __init__(self, out: IO[str] | None = None) -> None:
+    def __init__(self, out: IO[str] | None = None, *, sandbox_line: bool = True) -> None:
         self.out = out or sys.stdout
+        self.sandbox_line = sandbox_line  # debug prints the (final) way in once, at the end
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("type", "?")
@@ -82,7 +84,7 @@ class EventPrinter:
 
     def _fmt_exec(self, e: dict[str, Any]) -> str:
         cmd = e.get("cmd")
-        cmd_text = cmd if isinstance(cmd, str) else " ".join(map(str, cmd or []))
+        cmd_text = cmd if isinstance(cmd, str) else shlex.join(map(str, cmd or []))
         status = f"exit {e.get('exit_code')}" + (" TIMED OUT" if e.get("timed_out") else "")
         lines = [f"$ {_clip(cmd_text, 500)}   -> {status} ({e.get('duration_s', 0)}s)"]
         for stream in ("stdout", "stderr"):
@@ -91,7 +93,12 @@ class EventPrinter:
         return "\n".join(lines)
 
     def _fmt_sandbox(self, e: dict[str, Any]) -> str:
-        return f"sandbox: {e.get('description')}"
+        files = e.get("files") or []
+        placed = f" ({len(files)} files placed: {', '.join(files[:8])}" if files else ""
+        placed += (", ..." if len(files) > 8 else "") + (")" if files else "")
+        if not self.sandbox_line:
+            return "sandbox ready" + placed
+        return f"sandbox: {e.get('description')}{placed}"
 
     def _fmt_score(self, e: dict[str, Any]) -> str:
         return f"score {e.get('value')} passed={e.get('passed')}: {e.get('explanation', '')}"
@@ -110,7 +117,7 @@ async def debug_episode(
     config: RunConfig,
     *,
     epoch: int = 0,
-    keep: bool = True,
+    keep: str = "on-fail",
     registry: Registry | None = None,
     out: IO[str] | None = None,
 ) -> EpisodeRecord:
@@ -119,7 +126,8 @@ async def debug_episode(
     Args:
         config: The run settings (task, model, options, limits); `sample_ids` names one sample.
         epoch: The epoch number the episode gets.
-        keep: Keep the sandbox alive afterwards when the backend can.
+        keep: Keep the sandbox afterwards (when the backend can): "always", "on-fail" (when
+            the episode did not pass), or "never".
         registry: Loaded plugins (loaded from `config.plugins` when None).
         out: Where to print (stdout by default).
 
@@ -149,13 +157,22 @@ async def debug_episode(
     )
     try:
         record = await run_episode(
-            env, sample, epoch, listeners=[EventPrinter(out)], keep_sandbox=keep
+            env,
+            sample,
+            epoch,
+            listeners=[EventPrinter(out, sandbox_line=False)],
+            keep_sandbox=keep != "never",
         )
         with Store(run_dir) as store:
             store.create_run(run_id, config)
             store.record(record.result, record.events, record.artifacts, record.records)
         _print_result(record, out)
-        await _keep(backend, record, out)
+        if keep == "always" or (keep == "on-fail" and not record.result.passed):
+            await _keep(backend, record, out)
+        elif record.sandbox is not None:
+            real = await backend()
+            await real.release(record.sandbox, reusable=False)
+            print(f"sandbox removed (--keep {keep})", file=out, flush=True)
     finally:
         for model in {id(m): m for m in models.values()}.values():
             await model.aclose()
@@ -168,7 +185,8 @@ def _print_result(record: EpisodeRecord, out: IO[str]) -> None:
     print("-" * 60, file=out)
     if result.score is not None:
         verdict = "PASSED" if result.passed else "FAILED"
-        print(f"{verdict}  score {result.score.value:g}  ({result.status})", file=out)
+        note = "" if result.status == "ok" else "  (scored after hitting a limit)"
+        print(f"{verdict}  score {result.score.value:g}{note}", file=out)
         if result.score.explanation:
             print(visible(_indent(result.score.explanation, "  ")), file=out)
     else:
@@ -180,6 +198,16 @@ def _print_result(record: EpisodeRecord, out: IO[str]) -> None:
     )
 
 
+def _removal(sandbox: Any) -> str:
+    """How to remove a kept sandbox."""
+    root = getattr(sandbox, "root", None)
+    if root is not None:
+        return f"remove it with `rm -r {shlex.quote(str(root))}`"
+    if "docker" in sandbox.describe():
+        return "remove it with `agentbench sandbox prune`"
+    return "remove it with its backend's own cleanup"
+
+
 async def _keep(backend: LazyBackend, record: EpisodeRecord, out: IO[str]) -> bool:
     """Ask the backend to keep the episode's sandbox; print how to get in, or release it."""
     sandbox = record.sandbox
@@ -189,7 +217,7 @@ async def _keep(backend: LazyBackend, record: EpisodeRecord, out: IO[str]) -> bo
     if await real.keep(sandbox):
         print(
             "sandbox kept alive (every process the episode left was stopped; its files are "
-            f"there): {sandbox.describe()}\n  remove it with `agentbench sandbox prune`",
+            f"there): {sandbox.describe()}\n  {_removal(sandbox)}",
             file=out,
             flush=True,
         )

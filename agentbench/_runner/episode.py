@@ -260,7 +260,7 @@ async def run_episode(
             if spec is not None:
                 backend = await env.backend()
                 sandbox = await backend.acquire(spec, label=f"{env.task_name}/{sample.id}/{epoch}")
-                log.add("sandbox", description=sandbox.describe())
+                log.add("sandbox", description=sandbox.describe(), files=sorted(spec.files))
             ctx = EpisodeContext(
                 task=env.task,
                 sample=sample,

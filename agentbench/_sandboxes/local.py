@@ -284,6 +284,17 @@ class LocalBackend(SandboxBackend):
         self._open: set[LocalSandbox] = set()
         self._warned = False
 
+    async def keep(self, sandbox: Sandbox) -> bool:
+        """Keep the sandbox's directory after the run (its processes are stopped)."""
+        if not isinstance(sandbox, LocalSandbox):
+            return False
+        sandbox.spec = sandbox.spec.model_copy(
+            update={"options": {**sandbox.spec.options, "keep": True}}
+        )
+        self._open.discard(sandbox)
+        await sandbox.aclose()  # stops what it started, and leaves the directory
+        return True
+
     async def acquire(self, spec: SandboxSpec, *, label: str = "") -> Sandbox:
         """A fresh temp dir with `spec.files` written into it."""
         if not self._warned:
