@@ -380,5 +380,6 @@ class RunSummary(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     usage_by_role: dict[str, Usage] = Field(default_factory=dict)
     roles: dict[str, str] = Field(default_factory=dict, description="role -> model reference")
+    sandbox: str | None = Field(default=None, description="the sandbox backend that ran")
     duration_s: float = 0.0
     run_dir: str = ""

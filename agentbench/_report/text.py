@@ -122,7 +122,8 @@ def format_summary(summary: RunSummary) -> str:
     """The run summary as plain text: counts, pass@k and mean with CIs, usage, breakdowns."""
     s, m = summary, summary.metrics
     lines = [
-        f"Run {s.run_id}   task {s.task}   model {s.model}",
+        f"Run {s.run_id}   task {s.task}   model {s.model}"
+        + (f"   sandbox {s.sandbox}" if s.sandbox else ""),
         f"Episodes  {s.completed:,}/{s.episodes:,} completed, {s.errors:,} errors, "
         f"{s.infra_errors:,} infra errors; {s.samples:,} samples x {s.epochs} epochs "
         f"in {fmt_duration(s.duration_s)}",

@@ -362,7 +362,9 @@ class Runner:
             registry.sandbox(backend_name).check_options(config.sandbox_options)
         samples = select_samples(task.samples(), sample_ids=config.sample_ids, limit=config.limit)
         if config.sandbox is None and samples and task.sandbox_spec(samples[0]) is not None:
-            default_sandbox(registry)  # no engine: stop here, never fall back to no isolation
+            # The backend that will run is named in the stored config and the summary; with no
+            # engine this stops here: never a fallback to no isolation.
+            config = config.model_copy(update={"sandbox": default_sandbox(registry)})
         if run_dir is not None and config.resume:  # the stored run's own id
             run_id = config.resume
         else:
@@ -449,6 +451,7 @@ class Runner:
         finally:
             await _close_quietly(models, backend)
             self.summary = self._summarise(store, task, config, run_id, run_dir, expected)
+            self.summary.sandbox = config.sandbox
             if complete:
                 store.finish_run(run_id, self.summary)
             self.progress.close()
