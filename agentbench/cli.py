@@ -448,8 +448,13 @@ async def _cancel_on_sigterm(coro: Any) -> Any:
 
 from agentbench._cli_report import _print_summary, _write_html, report  # noqa: E402
 from agentbench._export import export  # noqa: E402 - these commands live in their own modules
+from agentbench._cli_trust import audit, compare  # noqa: E402
+from agentbench._new_plugin import new  # noqa: E402
 
 cli.add_command(report)
+cli.add_command(new)
+cli.add_command(compare)
+cli.add_command(audit)
 
 cli.add_command(export)
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from agentbench import (
     ConfigError,
@@ -74,6 +74,17 @@ class SelfInvokeOptions(TaskOptions):
     on_bad_record: Literal["fail", "skip"] = Field(
         default="fail", description="fail or skip bad records"
     )
+    timezone: str | None = Field(
+        default=None,
+        description="the sandbox's local time zone (TZ), an IANA name such as UTC or "
+        "Asia/Shanghai; unset: the task's default (Asia/Shanghai for bigcodebench-lite-pro, "
+        "whose expected values assume UTC+8; the image's UTC for the others)",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
 
 
 class SelfInvokeTask(Task):
@@ -83,6 +94,8 @@ class SelfInvokeTask(Task):
     family: ClassVar[str] = ""
     filename: ClassVar[str] = ""
     default_timeout: ClassVar[float] = 3.0
+    #: The sandbox time zone when `-T timezone` is not given (None: the image's, UTC).
+    default_timezone: ClassVar[str | None] = None
     #: Prompt variants upstream defines for this family.
     variants: ClassVar[tuple[str, ...]] = ("none", "cot", "1shot")
 
@@ -140,14 +153,13 @@ class SelfInvokeTask(Task):
     # episode ----------------------------------------------------------------------------------
 
     def sandbox_spec(self, sample: Sample) -> SandboxSpec:
-        """The `python` image, no network, reusable after a reset."""
-        return SandboxSpec(
-            image="python",
-            network=False,
-            resettable=True,
-            # code_eval sets OMP_NUM_THREADS=1; matplotlib needs a writable config dir, no display.
-            env={"OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib"},
-        )
+        """The `python` image, no network, reusable after a reset, in the task's time zone."""
+        # code_eval sets OMP_NUM_THREADS=1; matplotlib needs a writable config dir, no display.
+        env = {"OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib"}
+        zone = self.opts.timezone or self.default_timezone
+        if zone is not None:
+            env["TZ"] = zone  # the image ships tzdata (/usr/share/zoneinfo)
+        return SandboxSpec(image="python", network=False, resettable=True, env=env)
 
     async def solve(self, ctx: EpisodeContext) -> None:
         """Ask the model once, with upstream's sampling defaults where the user set none."""
@@ -231,6 +243,22 @@ class SelfInvokeTask(Task):
         return figures
 
 
+def check_timezone(zone: str) -> str:
+    """An IANA time zone name, checked against this machine's tz database when it has one.
+
+    Raises:
+        ValueError: The name is not a time zone (pydantic turns it into a ConfigError).
+    """
+    import zoneinfo
+
+    zone = zone.strip()
+    if not zone or zone.startswith(("/", ".")) or ".." in zone:
+        raise ValueError(f"{zone!r} is not an IANA time zone name (e.g. UTC, Asia/Shanghai)")
+    if zoneinfo.available_timezones() and zone not in zoneinfo.available_timezones():
+        raise ValueError(f"unknown time zone {zone!r} (e.g. UTC, Asia/Shanghai)")
+    return zone
+
+
 def _explain(raw: ProgramRun, sanitized: ProgramRun, counted: str) -> str:
     if raw.passed or sanitized.passed:
         return f"passed ({counted} program)"
@@ -258,13 +286,17 @@ class MbppPro(SelfInvokeTask):
 class BigCodeBenchLitePro(SelfInvokeTask):
     """BigCodeBench-Lite Pro: 57 self-invoking library-heavy problems (30 s per program).
 
-    Upstream defines only the plain prompt for this set (no cot or 1shot variant).
+    Upstream defines only the plain prompt for this set (no cot or 1shot variant). The sandbox
+    runs in Asia/Shanghai time (UTC+8) by default, the zone upstream's expected values need.
     """
 
     name = "bigcodebench-lite-pro"
     family = "bigcodebench"
     filename = "bigcodebench_lite_pro.json"
     default_timeout = 30.0
+    # Upstream's expected values were computed on a machine in UTC+8: over the full file one
+    # problem's reference fails in a UTC sandbox. `-T timezone=UTC` turns this off.
+    default_timezone = "Asia/Shanghai"
     variants = ("none",)
 
 

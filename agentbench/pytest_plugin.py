@@ -1,0 +1,99 @@
+"""agentbench's pytest plugin (entry point `pytest11`): what a plugin's own tests need.
+
+Installed with agentbench, it is active in any project whose tests run pytest:
+
+- `async def` tests run without configuration (each gets pytest-asyncio's `asyncio` mark, so a
+  plugin's repository needs no `asyncio_mode = "auto"`);
+- the markers `docker` (needs an engine and the sandbox images) and `slow` are registered;
+- fixtures:
+    - `agentbench_run_dir`: a temporary `--run-dir` for runs made in a test;
+    - `docker_required`: skips the test when no Docker engine answers, or fails it when
+      `AGENTBENCH_REQUIRE_DOCKER=1` (set that in CI, so Docker tests never skip silently);
+    - `openai_server`, `anthropic_server`: local servers speaking those wire protocols
+      (`agentbench.fakeservers`), started on 127.0.0.1 for the test; point a provider at
+      `server.base_url`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+try:  # async fixtures need pytest-asyncio's decorator in its strict mode
+    from pytest_asyncio import fixture as async_fixture
+except ImportError:  # pragma: no cover - without pytest-asyncio there are no async tests
+    async_fixture = pytest.fixture
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-asyncio warns (an error under filterwarnings=error) while its fixture loop scope is
+    # unset; a plugin's tests should not need that line, so unset means "function" here.
+    key = "asyncio_default_fixture_loop_scope"
+    try:
+        if not config.getini(key):
+            config._inicache[key] = "function"  # what getini() returns for it from now on
+    except (ValueError, AttributeError):  # no pytest-asyncio, or a pytest without the cache
+        pass
+    config.addinivalue_line(
+        "markers", "docker: needs a running Docker engine and the sandbox images"
+    )
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: Any, name: str, obj: Any) -> None:
+    """Mark coroutine tests for pytest-asyncio before it collects them (no asyncio_mode needed)."""
+    if not inspect.iscoroutinefunction(obj) or not collector.funcnamefilter(name):
+        return
+    try:
+        import pytest_asyncio  # noqa: F401
+    except ImportError:
+        return
+    marks = getattr(obj, "pytestmark", [])
+    if not any(getattr(m, "name", None) == "asyncio" for m in marks):
+        pytest.mark.asyncio(obj)  # records the mark on the function itself
+
+
+@pytest.fixture
+def agentbench_run_dir(tmp_path: Path) -> Path:
+    """A fresh directory for the runs a test makes (`run_dir=str(agentbench_run_dir)`)."""
+    path = tmp_path / "runs"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def docker_required() -> None:
+    """Skip without a Docker engine (fail instead under AGENTBENCH_REQUIRE_DOCKER=1)."""
+    from agentbench.plugins import get_registry
+
+    if get_registry().sandbox("docker").available():
+        return
+    reason = "no Docker engine answers (start dockerd to run the docker tests)"
+    if os.environ.get("AGENTBENCH_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"{reason}; AGENTBENCH_REQUIRE_DOCKER=1 forbids skipping")
+    pytest.skip(reason)
+
+
+@async_fixture
+async def openai_server() -> AsyncIterator[Any]:
+    """A local OpenAI-compatible server (Chat Completions) for the test."""
+    from agentbench.fakeservers import FakeOpenAIServer
+
+    async with FakeOpenAIServer(api_key="sk-test") as server:
+        yield server
+
+
+@async_fixture
+async def anthropic_server() -> AsyncIterator[Any]:
+    """A local Anthropic-compatible server (Messages) for the test."""
+    from agentbench.fakeservers import FakeAnthropicServer
+
+    async with FakeAnthropicServer(api_key="sk-ant-test") as server:
+        yield server

@@ -1,0 +1,1 @@
+"""A data contamination probe for any installed agentbench task."""
