@@ -391,15 +391,17 @@ def run(ctx: click.Context, task: str | None, **params: Any) -> None:
     config = build_run_config(params, task)
     progress = choose_progress("none" if params["no_progress"] else params["progress"])
     runner = Runner(config, registry=_registry(ctx, params), progress=progress)
+    stop = _Stop()
     try:
-        summary = asyncio.run(_cancel_on_sigterm(runner.run()))
+        summary = asyncio.run(_stop_on_signals(runner.run(), stop))
     except (KeyboardInterrupt, asyncio.CancelledError) as exc:
         progress.close()
         click.echo("interrupted: finished episodes are kept", err=True)
         if runner.summary is not None:
             _print_summary(runner.summary, params["as_json"])
             click.echo(f"continue with: agentbench run --resume {runner.summary.run_id}", err=True)
-        sys.exit(130 if isinstance(exc, KeyboardInterrupt) else 143)
+        code = stop.code or (130 if isinstance(exc, KeyboardInterrupt) else 143)
+        sys.exit(code)
     except Exception as exc:
         from agentbench.errors import AgentbenchError
 
@@ -431,24 +433,42 @@ def run(ctx: click.Context, task: str | None, **params: Any) -> None:
         sys.exit(ending.status)
 
 
-async def _cancel_on_sigterm(coro: Any) -> Any:
-    """Await `coro`; SIGTERM cancels it like Ctrl-C does (sandboxes closed, episodes kept)."""
+class _Stop:
+    """Which signal stopped the run (its exit status: 128 + signal number)."""
+
+    code: int | None = None
+
+
+async def _stop_on_signals(coro: Any, stop: _Stop) -> Any:
+    """Await `coro`; the first SIGINT or SIGTERM cancels it (sandboxes closed, finished episodes
+    kept, the summary printed). Later ones are ignored: `uv run` forwards the terminal's Ctrl-C
+    to a process that the terminal has already signalled, and a second signal must not cut the
+    shutdown short."""
     import asyncio
     import signal
 
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
-    try:
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    except (NotImplementedError, RuntimeError):  # not the main thread, or no signal support
-        pass
+
+    def first(signum: int) -> None:
+        if stop.code is None:
+            stop.code = 128 + signum
+            task.cancel()
+        else:
+            print("still stopping: closing sandboxes, keeping finished episodes", file=sys.stderr)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, first, signum)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signal support
+            pass
     return await coro
 
 
 from agentbench._cli_report import _print_summary, _write_html, report  # noqa: E402
-from agentbench._export import export  # noqa: E402 - these commands live in their own modules
 from agentbench._cli_trust import audit, compare  # noqa: E402
+from agentbench._export import export  # noqa: E402 - these commands live in their own modules
 from agentbench._new_plugin import new  # noqa: E402
 
 cli.add_command(report)

@@ -200,6 +200,7 @@ class FakeBackend(SandboxBackend):
         super().__init__(run_id, options)
         self.die_times = int(self.options.get("die_times", 0))
         self.can_keep = bool(self.options.get("can_keep", False))
+        self.close_delay = float(self.options.get("close_delay", 0))
         self.created = 0
         if self.options.get("events_file"):
             EVENTS_FILE[:] = [str(self.options["events_file"])]
@@ -218,6 +219,8 @@ class FakeBackend(SandboxBackend):
         return self.can_keep
 
     async def aclose(self) -> None:
+        if self.close_delay:  # a backend whose cleanup takes a while (removing containers)
+            await asyncio.sleep(self.close_delay)
         _event("backend aclose")
 
 

@@ -148,3 +148,41 @@ def test_ctrl_c_cancels_cleanly_keeps_finished_episodes_and_exits_130(
     closed = {line.split()[1] for line in lines if line.startswith("close")}
     assert acquired == closed and len(acquired) > len(rows)  # in-flight sandboxes were closed too
     assert lines[-1] == "backend aclose"
+
+
+@pytest.mark.slow
+def test_a_repeated_ctrl_c_does_not_cut_the_shutdown_short(tmp_path: Path) -> None:
+    # `uv run` forwards the terminal's Ctrl-C to a child the terminal has already signalled: the
+    # run gets SIGINT twice. The second must not interrupt the shutdown (sandboxes closing).
+    import time
+
+    events = tmp_path / "events.txt"
+    proc, db, _log = start_run(
+        tmp_path,
+        "--json",
+        "-T",
+        "sandbox=true",
+        "--sandbox",
+        "t-fake",
+        "-S",
+        "close_delay=1.5",
+        "-S",
+        f"events_file={events}",
+    )
+    try:
+        assert FX.wait_for(lambda: len(recorded(db)) >= 3)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)  # the forwarded copy lands while the backend is still closing
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stderr
+    assert "still stopping" in stderr
+    assert events.read_text().splitlines()[-1] == "backend aclose"  # every sandbox was closed
+    assert "interrupted: finished episodes are kept" in stderr
+    assert "continue with: agentbench run --resume sig" in stderr
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["completed"] == len(recorded(db)) >= 3
