@@ -253,6 +253,23 @@ async def test_replay_list_answers_are_consecutive_epochs(providers, tmp_path) -
     assert [(await call(prov, "b", epoch=e)).text for e in (5, 6)] == ["x", "y"]
 
 
+async def test_replay_reads_a_json_array_of_predict_records(providers, tmp_path) -> None:
+    # The shape of ClassEval's published outputs: task records with one code per sample.
+    path = tmp_path / "model_output.json"
+    records = [
+        {"task_id": "ClassEval_0", "skeleton": "...", "predict": ["class A: pass", "class A: x"]},
+        {"task_id": "ClassEval_1", "predict": ["class B: pass"]},
+    ]
+    path.write_text(json.dumps(records, indent=2))
+    prov = provider(providers, "replay", str(path))
+    assert [(await call(prov, "ClassEval_0", epoch=e)).text for e in (0, 1)] == [
+        "class A: pass",
+        "class A: x",
+    ]
+    output = await call(prov, "ClassEval_1")
+    assert output.text == "class B: pass" and output.metadata["replay_field"] == "predict"
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

@@ -3,7 +3,9 @@
     agentbench run humaneval-pro --model replay/samples.jsonl --epochs 5
 
 Each line is a JSON object with the sample id (`sample_id` or `task_id`, as evalplus writes it),
-the answer (`completion`, `solution` or `output`) and optionally `epoch` (0-based). Lines without
+the answer (`completion`, `solution`, `output`, or `predict` as ClassEval's published outputs
+have it) and optionally `epoch` (0-based). A file that is one JSON array of such objects (the
+shape of ClassEval's `output/model_output/*.json`) is read the same way. Lines without
 an epoch count up per sample: the first line of a sample is epoch 0, the next epoch 1, and so on.
 An answer may also be a list of strings (several samples in one line, as some upstream harnesses
 write them): its items are consecutive epochs, from the line's `epoch` (or the next free one).
@@ -23,7 +25,7 @@ from agentbench.types import GenerateConfig, Message, ModelOutput, ToolSpec, Usa
 from .responses import estimate_tokens, with_input_estimate
 
 ID_FIELDS = ("sample_id", "task_id")
-ANSWER_FIELDS = ("completion", "solution", "output")
+ANSWER_FIELDS = ("completion", "solution", "output", "predict")
 
 
 class ReplayProvider(ModelProvider):
@@ -75,6 +77,8 @@ def load_replay(path: Path) -> dict[tuple[str, int], ModelOutput]:
         raise DataError(
             f"cannot read replay file {path}: {exc.strerror}", "check the path"
         ) from None
+    if "".join(lines[:5]).lstrip().startswith("["):  # one JSON array of records
+        lines = _array_as_lines(path, "\n".join(lines))
     outputs: dict[tuple[str, int], ModelOutput] = {}
     next_epoch: dict[str, int] = {}
     for lineno, line in enumerate(lines, start=1):
@@ -91,6 +95,17 @@ def load_replay(path: Path) -> dict[tuple[str, int], ModelOutput]:
             )
         next_epoch[sample_id] = epoch + len(answers)
     return outputs
+
+
+def _array_as_lines(path: Path, text: str) -> list[str]:
+    """The records of a JSON array, one JSON text each (record n is "line" n in errors)."""
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}", "fix the file") from None
+    if not isinstance(records, list):
+        raise DataError(f"{path}: expected a JSON array of records", "fix the file")
+    return [json.dumps(record) for record in records]
 
 
 def _add_output(
