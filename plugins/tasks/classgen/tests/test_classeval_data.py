@@ -99,3 +99,18 @@ def test_download_with_a_wrong_pinned_digest_fails(
         resolve_data(None, url=server + "/d.json", sha256="0" * 64)
     with pytest.raises(DataError, match="could not download"):
         resolve_data(None, url=server + "/missing.json")
+
+
+def test_repoclassbench_data_downloads_pinned_into_its_own_cache(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentbench_classgen.repoclass.data import resolve_data as resolve_repoclass
+
+    monkeypatch.setenv("AGENTBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    fixture = Path(__file__).parent / "fixtures" / "repoclass" / "python_data.json"
+    _Files.payloads = {"/python_data.json": fixture.read_bytes()}
+    path = resolve_repoclass(None, url=server + "/python_data.json")
+    assert path.read_bytes() == fixture.read_bytes()
+    assert "repoclassbench" in str(path) and path.with_name("python_data.json.sha256").is_file()
+    with pytest.raises(DataError, match=r"checksum mismatch for python_data\.json"):
+        resolve_repoclass(None, url=server + "/python_data.json", sha256="0" * 64)

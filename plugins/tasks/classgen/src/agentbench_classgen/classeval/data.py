@@ -43,10 +43,10 @@ REQUIRED_FIELDS: dict[str, type] = {
 METHOD_FIELDS = ("method_name", "method_description", "solution_code")
 
 
-def cache_dir() -> Path:
-    """Where downloads are kept: $AGENTBENCH_CACHE_DIR or ~/.cache/agentbench, then classeval/."""
+def cache_dir(folder: str = f"classeval/{REVISION}") -> Path:
+    """Where downloads are kept: $AGENTBENCH_CACHE_DIR or ~/.cache/agentbench, then `folder`."""
     root = os.environ.get("AGENTBENCH_CACHE_DIR") or Path.home() / ".cache" / "agentbench"
-    return Path(root) / "classeval" / REVISION
+    return Path(root) / folder
 
 
 def resolve_data(data: str | None, *, url: str | None = None, sha256: str | None = None) -> Path:
@@ -62,21 +62,28 @@ def resolve_data(data: str | None, *, url: str | None = None, sha256: str | None
     return fetch(url or DEFAULT_URL, sha256=sha256)
 
 
-def fetch(url: str, *, sha256: str | None, timeout: float = 60.0) -> Path:
+def fetch(
+    url: str,
+    *,
+    sha256: str | None,
+    timeout: float = 60.0,
+    filename: str = FILENAME,
+    folder: str = f"classeval/{REVISION}",
+) -> Path:
     """The cached copy of `url`, downloaded first if missing or corrupt, checksum verified."""
-    target = cache_dir() / FILENAME
+    target = cache_dir(folder) / filename
     digest_file = target.with_name(target.name + ".sha256")
     recorded = digest_file.read_text().strip() if digest_file.is_file() else ""
     expected = (sha256 or recorded).lower() or None
     if target.is_file() and expected and _digest(target.read_bytes()) == expected:
         return target
-    payload = _download(url, timeout)
+    payload = _download(url, timeout, filename)
     digest = _digest(payload)
     if expected and digest != expected:
         raise DataError(
-            f"checksum mismatch for {FILENAME} from {url}: "
+            f"checksum mismatch for {filename} from {url}: "
             f"expected sha256 {expected}, got {digest}",
-            f"download {FILENAME} yourself and pass it with -T data=PATH",
+            f"download {filename} yourself and pass it with -T data=PATH",
         )
     if expected is None:
         log.warning("trusting %s on first use (sha256 %s), recorded for later runs", url, digest)
@@ -85,7 +92,7 @@ def fetch(url: str, *, sha256: str | None, timeout: float = 60.0) -> Path:
     return target
 
 
-def _download(url: str, timeout: float) -> bytes:
+def _download(url: str, timeout: float, filename: str = FILENAME) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "agentbench-classgen"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -93,8 +100,8 @@ def _download(url: str, timeout: float) -> bytes:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DataError(
-            f"could not download {FILENAME} from {url} ({reason})",
-            f"offline? pass a local copy of upstream's data/{FILENAME} with -T data=PATH",
+            f"could not download {filename} from {url} ({reason})",
+            f"offline? pass a local copy of upstream's data/{filename} with -T data=PATH",
         ) from None
 
 

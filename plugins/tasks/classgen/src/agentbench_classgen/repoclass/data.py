@@ -20,6 +20,35 @@ REQUIRED = ("task_id", "class_name", "file", "repo_metadata", "evaluation_metada
 DESCRIPTIONS = ("detailed", "sketchy")
 
 
+#: The upstream commit the default download of python_data.json comes from.
+REVISION = "19752d8a"
+DATA_URL = (
+    f"https://raw.githubusercontent.com/microsoft/repoclassbench/{REVISION}/data/input/"
+    "python_data.json"
+)
+
+
+def resolve_data(data: str | None, *, sha256: str | None = None, url: str | None = None) -> Path:
+    """python_data.json: the given path, or upstream's, downloaded (pinned) into the cache.
+
+    The download is checked against `sha256` when given, else trusted on first use and its
+    digest recorded and enforced afterwards (as ClassEval's data).
+    """
+    from agentbench_classgen.classeval.data import fetch
+
+    if data:
+        path = Path(data).expanduser()
+        if not path.is_file():
+            raise DataError(f"data file {str(path)!r} does not exist", "pass -T data=PATH")
+        return path
+    return fetch(
+        url or DATA_URL,
+        sha256=sha256,
+        filename="python_data.json",
+        folder=f"repoclassbench/{REVISION}",
+    )
+
+
 def load_records(path: Path) -> list[dict[str, Any]]:
     """Read and validate python_data.json; Java and C# records are refused by name."""
     try:

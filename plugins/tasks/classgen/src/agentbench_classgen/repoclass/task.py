@@ -34,7 +34,7 @@ from agentbench import (
 )
 
 from . import prompts
-from .data import description, load_records, relative_file, repository_dir
+from .data import description, load_records, relative_file, repository_dir, resolve_data
 from .image import build_context, install_spec, repository_files, tools_source
 from .placement import prepared_file, reference_answer
 from .sandbox_ops import REPO, TOOLS_FILE, EpisodeFiles, evaluate_answer, lint, run_tool
@@ -47,7 +47,12 @@ BASE = "agentbench/python:latest"  # derived images build on the python image
 class RepoClassOptions(TaskOptions):
     """Options of `repoclassbench` (`-T key=value`)."""
 
-    data: str = Field(description="upstream's data/input/python_data.json")
+    data: str | None = Field(
+        default=None,
+        description="upstream's data/input/python_data.json; unset: downloaded (pinned) and cached",
+    )
+    data_sha256: str | None = Field(default=None, description="expected SHA-256 of the download")
+    data_url: str | None = Field(default=None, description="download from here instead")
     repos: str = Field(description="the folder of repositories, one per repo_metadata.issue_id")
     strategy: Strategy = Field(default="basic", description="basic, reflexion, naive-rag, "
                                "repocoder or rrr")  # fmt: skip
@@ -76,9 +81,9 @@ class RepoClassBench(Task):
     def records(self) -> list[dict[str, Any]]:
         """The task records (loaded once)."""
         if self._records is None:
-            path = Path(self.opts.data).expanduser()
-            if not path.is_file():
-                raise DataError(f"data file {str(path)!r} does not exist", "pass -T data=PATH")
+            path = resolve_data(
+                self.opts.data, sha256=self.opts.data_sha256, url=self.opts.data_url
+            )
             self._records = load_records(path)
         return self._records
 
