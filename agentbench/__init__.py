@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "ServerError": "agentbench.errors",
     "ModelTimeoutError": "agentbench.errors",
     "ModelConnectionError": "agentbench.errors",
+    "ProviderUnavailable": "agentbench.errors",
     "AuthenticationError": "agentbench.errors",
     "BadRequestError": "agentbench.errors",
     "model_error_from_status": "agentbench.errors",
@@ -55,10 +56,10 @@ _EXPORTS: dict[str, str] = {
     "RunSummary": "agentbench.types",
     # tasks
     "Task": "agentbench.task",
-    "TaskOptions": "agentbench.task",
+    "TaskOptions": "agentbench.options",
     "EpisodeContext": "agentbench.task",
     "EpisodeLog": "agentbench.task",
-    "parse_options": "agentbench.task",
+    "parse_options": "agentbench.options",
     # models
     "ModelProvider": "agentbench.model",
     "Model": "agentbench.model",

@@ -13,7 +13,13 @@ import inspect
 from typing import Any
 
 GROUPS = [
-    ("Tasks and episodes", "agentbench.task", "agentbench.roles", "agentbench.testing"),
+    (
+        "Tasks and episodes",
+        "agentbench.task",
+        "agentbench.options",
+        "agentbench.roles",
+        "agentbench.testing",
+    ),
     ("Types", "agentbench.types"),
     ("Models and providers", "agentbench.model", "agentbench.pricing", "agentbench.sdkclient"),
     ("Sandboxes", "agentbench.sandbox"),

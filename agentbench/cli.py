@@ -75,7 +75,8 @@ def parse_kv(items: tuple[str, ...] | list[str], flag: str) -> dict[str, Any]:
 
 
 class AgentbenchGroup(click.Group):
-    """The root group: plugin commands and the `sandbox` group are added on first need."""
+    """The root group: plugin commands (the built-in `sandbox` group among them, registered like
+    any plugin's) are added on first need."""
 
     _extras_loaded = False
 
@@ -83,14 +84,6 @@ class AgentbenchGroup(click.Group):
         if self._extras_loaded:
             return
         self._extras_loaded = True
-        sandbox_cli: Any = None
-        try:
-            import agentbench._sandboxes.cli as sandbox_cli
-        except ImportError:  # the docker backend's commands are optional
-            pass
-        group = getattr(sandbox_cli, "sandbox", None)
-        if isinstance(group, click.Command) and "sandbox" not in self.commands:
-            self.add_command(group, "sandbox")
         from agentbench.plugins import load_plugins
 
         # collect=False: only the plugin modules are imported, not every task and provider.
@@ -260,7 +253,7 @@ def build_run_config(params: dict[str, Any], task: str | None) -> Any:
     """A RunConfig from the command's parameters, setting only what the user gave."""
     from agentbench._runner.scheduler import split_ids
     from agentbench.errors import ConfigError
-    from agentbench.task import parse_options
+    from agentbench.options import parse_options
     from agentbench.types import GenerateConfig, Limits, RunConfig
 
     fields: dict[str, Any] = {}

@@ -2,22 +2,26 @@
 
 A provider (`ModelProvider` subclass, registered by prefix) turns messages into a `ModelOutput`
 and maps its SDK's errors onto `agentbench.errors` (retryable or not). The core wraps it in a
-`Model`: retries with backoff and jitter (Retry-After honoured), a per-model connection limit, a
-per-call timeout, usage accounting and an optional response cache.
+`Model`: retries with backoff and jitter (Retry-After honoured), a per-model connection limit that
+halves while the provider rate-limits (`CallLimiter`), a per-call timeout, usage accounting and an
+optional response cache. A retryable error that outlasts the retries is raised as
+`ProviderUnavailable`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hashlib
 import json
 import random
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
-from agentbench.errors import ModelError, ModelTimeoutError
+from agentbench.errors import ModelError, ModelTimeoutError, ProviderUnavailable, RateLimitError
 from agentbench.types import GenerateConfig, Message, ModelOutput, Sample, ToolSpec, Usage
 
 if TYPE_CHECKING:
@@ -119,7 +123,7 @@ def cache_key(
     payload = {
         "model": model,
         "sample": sample_id,
-        "messages": [m.model_dump(mode="json") for m in messages],
+        "messages": [_key_dump(m) for m in messages],
         "tools": [t.model_dump(mode="json") for t in tools or []],
         "config": config.model_dump(mode="json", exclude={"timeout"}),
         "epoch": epoch,
@@ -127,20 +131,57 @@ def cache_key(
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def _key_dump(message: Message) -> dict[str, Any]:
+    """A message as the cache key sees it: an unset `raw_arguments` left out, so that keys made
+    before the field existed still match."""
+    data = message.model_dump(mode="json")
+    for call in data["tool_calls"]:
+        if call["raw_arguments"] is None:
+            del call["raw_arguments"]
+    return data
+
+
 @dataclass
 class RetryPolicy:
-    """How failed calls are retried: exponential backoff with full jitter, bounded twice."""
+    """How failed calls are retried.
+
+    Rate limits (`RateLimitError`: 429, Anthropic's 529) are retried for as long as the time
+    budget lasts, however many attempts that takes: each waits the Retry-After the provider sent,
+    in full (a wait longer than what is left of the budget gives up at once), plus a random part
+    of up to `rate_limit_jitter` of it, so that calls told the same time do not all come back
+    together. Without a Retry-After they back off like other errors. Other retryable errors (5xx,
+    timeouts, lost connections) back off exponentially with full jitter, for at most
+    `max_attempts` failures. `max_attempts=1` turns retrying off altogether.
+
+    Attributes:
+        max_attempts: Attempts per call for errors other than rate limits (1: no retries at all).
+        max_total_s: Seconds from a call's start after which no retry starts.
+        initial_s: The first backoff ceiling (doubled on each attempt).
+        max_wait_s: The largest computed backoff (a Retry-After is not cut to it).
+        max_retry_after_s: A cap on Retry-After, or None to honour it in full (within the budget).
+        rate_limit_jitter: The random share added to a Retry-After (0.1: waits 1 to 1.1 times it).
+    """
 
     max_attempts: int = 7
     max_total_s: float = 600.0
     initial_s: float = 1.0
     max_wait_s: float = 60.0
+    max_retry_after_s: float | None = None
+    rate_limit_jitter: float = 0.1
+
+    def retry_after(self, error: BaseException) -> float | None:
+        """The Retry-After of `error` in seconds, cut to `max_retry_after_s`; None when unsent."""
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is None:
+            return None
+        wait = max(0.0, float(retry_after))
+        return wait if self.max_retry_after_s is None else min(wait, self.max_retry_after_s)
 
     def wait_for(self, attempt: int, error: BaseException) -> float:
-        """Seconds to wait before attempt `attempt + 1` (Retry-After wins when present)."""
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            return min(float(retry_after), self.max_wait_s)
+        """Seconds to wait before attempt `attempt + 1` (a Retry-After above 0, jittered, wins)."""
+        retry_after = self.retry_after(error)
+        if retry_after:  # a Retry-After of 0 says nothing: back off rather than hammer
+            return retry_after + random.uniform(0, self.rate_limit_jitter * retry_after)
         return random.uniform(0, min(self.max_wait_s, self.initial_s * 2 ** (attempt - 1)))
 
 
@@ -151,8 +192,116 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, ConnectionError)
 
 
+class CallLimiter:
+    """Admits a model's calls: at most `limit` in flight, a limit that adapts to rate limits.
+
+    Additive increase, multiplicative decrease: a rate-limit error halves the limit, once per
+    round (errors of calls admitted before the last cut do not cut it again); each success grows
+    it by 1/limit, about one per round of successes; it stays between 1 and `max_limit`. A
+    Retry-After pauses every call of the model until it has passed, so that they back off as one
+    and then go out `limit` at a time, in the order they came. Shared by all calls of one `Model`.
+
+    Args:
+        max_limit: The most calls in flight at once (the model's `max_connections`).
+    """
+
+    def __init__(self, max_limit: int) -> None:
+        self.max_limit = max_limit
+        self.limit = float(max_limit)
+        self.in_flight = 0
+        #: Bumped by every cut; a call's ticket is the round it was admitted in.
+        self.round = 0
+        #: Admission is paused until this `time.monotonic()` (0: not paused).
+        self.resume_at = 0.0
+        #: The last rate-limit error seen (named when a pause outlasts a call's budget).
+        self.last_rate_limit: BaseException | None = None
+        self._cap = max_limit
+        self._waiters: deque[asyncio.Future[int]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def try_acquire(self) -> int | None:
+        """Take a slot if one is free, nobody waits and no pause holds: the ticket; else None."""
+        if self.in_flight < self._cap and not self._waiters and not self._paused():
+            self.in_flight += 1
+            return self.round
+        return None
+
+    async def acquire(self) -> int:
+        """Wait in line for a slot; the ticket."""
+        ticket = self.try_acquire()
+        if ticket is not None:
+            return ticket
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._wake()
+        try:
+            return await waiter  # the round it was let in
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # a slot was handed over just as the call was cancelled
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        """Give a slot back."""
+        self.in_flight -= 1
+        if self._waiters:
+            self._wake()
+
+    def succeeded(self) -> None:
+        """Give a slot back after a success: the limit grows by 1/limit."""
+        if self.limit < self.max_limit:
+            self.limit = min(float(self.max_limit), self.limit + 1 / self.limit)
+            self._cap = int(self.limit)
+        self.release()
+
+    def rate_limited(self, ticket: int, error: BaseException, retry_after: float | None) -> None:
+        """Note a rate-limit error of a call admitted with `ticket` (its slot is still held)."""
+        self.last_rate_limit = error
+        if ticket == self.round:
+            self.round += 1
+            self.limit = max(1.0, self.limit / 2)
+            self._cap = int(self.limit)
+        if retry_after:
+            self.resume_at = max(self.resume_at, time.monotonic() + retry_after)
+
+    def paused_for(self) -> float:
+        """Seconds until admission resumes (0 when it is not paused)."""
+        return max(0.0, self.resume_at - time.monotonic()) if self.resume_at else 0.0
+
+    def _paused(self) -> bool:
+        if not self.resume_at:
+            return False
+        if time.monotonic() < self.resume_at:
+            return True
+        self.resume_at = 0.0
+        return False
+
+    def _wake(self) -> None:
+        """Hand free slots to the calls waiting longest (or wake up again when a pause ends)."""
+        if self._paused():
+            if self._timer is None:
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(self.paused_for(), self._pause_over)
+            return
+        while self._waiters and self.in_flight < self._cap:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.in_flight += 1
+                waiter.set_result(self.round)
+
+    def _pause_over(self) -> None:
+        self._timer = None
+        self._wake()
+
+
 class Model:
     """A provider wrapped with retries, a connection limit, a timeout, usage totals and a cache.
+
+    A retryable error (rate limit, 5xx, timeout, lost connection) that outlasts the retry policy
+    is raised as `ProviderUnavailable` from it; other errors propagate as the provider raised them.
 
     Args:
         ref: The model reference as the user wrote it ("openai/gpt-4o").
@@ -176,7 +325,8 @@ class Model:
         self.ref = ref
         self.provider = provider
         self.max_connections = min(max_connections, provider.default_max_connections)
-        self._semaphore = asyncio.Semaphore(self.max_connections)
+        #: Admits the calls: the connection limit, lowered while the provider rate-limits.
+        self.limiter = CallLimiter(self.max_connections)
         provider.connection_limit = self.max_connections
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -220,8 +370,13 @@ class Model:
         if key is not None and self.cache is not None:
             self.cache.put_response(key, output)
         if log is not None:
-            log.add("model", model=self.ref, input=_brief_messages(messages), output=_brief(output),
-                    usage=output.usage.model_dump())
+            log.add(
+                "model",
+                model=self.ref,
+                input=_brief_messages(messages),
+                output=_brief(output),
+                usage=output.usage.model_dump(),
+            )
         return output
 
     async def _generate_with_retries(
@@ -232,90 +387,173 @@ class Model:
         log: EpisodeLog | None,
     ) -> ModelOutput:
         # Fast path: most calls succeed at once, and building a retry loop costs more than the
-        # scripted model's whole call. tenacity takes over only after a retryable failure.
+        # scripted model's whole call. The loop takes over only after a retryable failure.
         t0 = time.monotonic()
+        deadline = t0 + self.retry.max_total_s
         try:
-            return await self._attempt(messages, tools, config)
+            return await self._attempt(messages, tools, config, deadline)
+        except ProviderUnavailable as error:
+            self._log_failure(log, error, attempts=error.attempts)
+            raise
         except Exception as error:
-            if not is_retryable(error) or self.retry.max_attempts <= 1:
+            if not is_retryable(error):
                 self._log_failure(log, error, attempts=1)
                 raise
             first_error = error
-        return await self._retry_after_failure(first_error, t0, messages, tools, config, log)
+        return await self._retry(first_error, t0, messages, tools, config, log)
 
-    async def _retry_after_failure(
+    async def _retry(
         self,
-        first_error: Exception,
+        error: Exception,
         t0: float,
         messages: list[Message],
         tools: list[ToolSpec] | None,
         config: GenerateConfig,
         log: EpisodeLog | None,
     ) -> ModelOutput:
+        """Retry after `error` (with tenacity) until a success, an unretried error, or the policy
+        gives up; then `ProviderUnavailable`."""
         # tenacity is imported here, not at module level, to keep `agentbench --help` fast.
         from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-        policy = self.retry
-        pending: list[Exception] = [first_error]
+        deadline = t0 + self.retry.max_total_s
+        pending: list[Exception] = [error]
+        failures = [0]  # errors other than rate limits, which `max_attempts` bounds
+        plan: dict[int, tuple[float, str]] = {}  # attempt -> (wait, why to give up)
 
-        async def attempt() -> ModelOutput:
-            if pending:  # tenacity's attempt 1 is the one the fast path already made
-                raise pending.pop()
-            return await self._attempt(messages, tools, config)
-
-        def wait(state: RetryCallState) -> float:
-            assert state.outcome is not None
-            return policy.wait_for(state.attempt_number, state.outcome.exception() or Exception())
-
-        def stop(state: RetryCallState) -> bool:
-            # Counts the coming wait from the first attempt on, so a long Retry-After cannot
-            # carry the call past its total budget.
-            elapsed = time.monotonic() - t0 + state.upcoming_sleep
-            return state.attempt_number >= policy.max_attempts or elapsed >= policy.max_total_s
+        def decide(state: RetryCallState) -> tuple[float, str]:
+            if state.attempt_number not in plan:
+                failed = state.outcome.exception() if state.outcome else None
+                failed = failed or Exception()
+                failures[0] += not isinstance(failed, RateLimitError)
+                plan[state.attempt_number] = self._next_wait(
+                    failed, state.attempt_number, failures[0], deadline
+                )
+            return plan[state.attempt_number]
 
         def before_sleep(state: RetryCallState) -> None:
             self.retries += 1
-            if log is not None and state.outcome is not None and state.next_action is not None:
-                error = state.outcome.exception()
+            failed = state.outcome.exception() if state.outcome else None
+            if log is not None and failed is not None:
                 log.add(
                     "retry",
                     model=self.ref,
                     attempt=state.attempt_number,
-                    wait_s=round(state.next_action.sleep, 3),
-                    error=f"{type(error).__name__}: {error}",
+                    wait_s=round(decide(state)[0], 3),
+                    error=_describe(failed),
                 )
 
+        async def attempt() -> ModelOutput:
+            if pending:  # tenacity's attempt 1 is the one the fast path already made
+                raise pending.pop()
+            return await self._attempt(messages, tools, config, deadline)
+
         retrying = AsyncRetrying(
-            retry=retry_if_exception(is_retryable),
-            stop=stop,
-            wait=wait,
+            retry=retry_if_exception(
+                lambda exc: is_retryable(exc) and not isinstance(exc, ProviderUnavailable)
+            ),
+            stop=lambda state: bool(decide(state)[1]),
+            wait=lambda state: decide(state)[0],
             before_sleep=before_sleep,
             reraise=True,
         )
+        attempts = 1
         try:
-            return await retrying(attempt)
-        except Exception as error:
-            self._log_failure(log, error, attempts=retrying.statistics.get("attempt_number", 1))
+            async for try_ in retrying:
+                attempts = try_.retry_state.attempt_number
+                with try_:
+                    return await attempt()
+        except ProviderUnavailable as exc:
+            self._log_failure(log, exc, attempts=attempts)
             raise
+        except Exception as exc:
+            if not is_retryable(exc):
+                self._log_failure(log, exc, attempts=attempts)
+                raise
+            unavailable = ProviderUnavailable(
+                f"{self.ref} unavailable: {plan.get(attempts, (0.0, 'gave up'))[1]}; "
+                f"last error: {_describe(exc)}",
+                last_error=exc,
+                attempts=attempts,
+                elapsed_s=time.monotonic() - t0,
+            )
+            self._log_failure(log, unavailable, attempts=attempts)
+            raise unavailable from exc
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _next_wait(
+        self, error: BaseException, attempts: int, failures: int, deadline: float
+    ) -> tuple[float, str]:
+        """The wait before the next attempt, or why to give up instead (empty: go on)."""
+        policy = self.retry
+        if policy.max_attempts <= 1:
+            return 0.0, "retries are off (max_attempts=1)"
+        if failures >= policy.max_attempts:
+            return 0.0, f"{attempts} attempts failed"
+        left = deadline - time.monotonic()
+        retry_after = policy.retry_after(error)
+        if retry_after is not None and retry_after > left:
+            return 0.0, (
+                f"the provider asked to wait {retry_after:.3g}s, more than the {max(left, 0):.3g}s"
+                f" left of the {policy.max_total_s:g}s retry budget"
+            )
+        wait = policy.wait_for(attempts, error)
+        if wait > left:
+            if retry_after is None:
+                return 0.0, f"the {policy.max_total_s:g}s retry budget ran out"
+            wait = left  # the Retry-After fits; only its jitter does not
+        return wait, ""
 
     def _log_failure(self, log: EpisodeLog | None, error: BaseException, *, attempts: int) -> None:
         if log is not None:
-            error_text = f"{type(error).__name__}: {error}"
-            log.add("model_error", model=self.ref, attempts=attempts, error=error_text)
+            log.add("model_error", model=self.ref, attempts=attempts, error=_describe(error))
 
     async def _attempt(
-        self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
+        self,
+        messages: list[Message],
+        tools: list[ToolSpec] | None,
+        config: GenerateConfig,
+        deadline: float,
     ) -> ModelOutput:
+        limiter = self.limiter
+        ticket = limiter.try_acquire()
+        if ticket is None:
+            ticket = await self._wait_in_line(deadline)
         timeout = config.timeout or self.timeout
-        async with self._semaphore:
-            try:
-                async with asyncio.timeout(timeout):
-                    return await self.provider.generate(messages, tools, config)
-            except TimeoutError:
+        try:
+            async with asyncio.timeout(timeout):
+                output = await self.provider.generate(messages, tools, config)
+        except BaseException as exc:
+            if isinstance(exc, RateLimitError):
+                limiter.rate_limited(ticket, exc, self.retry.retry_after(exc))
+            limiter.release()
+            if isinstance(exc, TimeoutError):
                 raise ModelTimeoutError(f"no response within {timeout:g}s") from None
+            raise
+        limiter.succeeded()
+        return output
+
+    async def _wait_in_line(self, deadline: float) -> int:
+        """A slot of the limiter; fails at once when a rate-limit pause outlasts the budget."""
+        limiter = self.limiter
+        pause = limiter.paused_for()
+        if pause and time.monotonic() + pause > deadline and limiter.last_rate_limit is not None:
+            error = limiter.last_rate_limit
+            raise ProviderUnavailable(
+                f"{self.ref} unavailable: rate limited for {pause:.3g}s more, past this call's"
+                f" {self.retry.max_total_s:g}s retry budget; last error: {_describe(error)}",
+                last_error=error,
+                attempts=0,
+                elapsed_s=0.0,
+            )
+        return await limiter.acquire()
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def _as_cached(output: ModelOutput) -> ModelOutput:
@@ -340,7 +578,10 @@ def _dump_message(message: Message) -> dict[str, Any]:
     if message.images:
         data["images"] = len(message.images)
     if message.tool_calls:
-        data["tool_calls"] = [tc.model_dump() for tc in message.tool_calls]
+        data["tool_calls"] = [
+            tc.model_dump(exclude=None if tc.raw_arguments is not None else {"raw_arguments"})
+            for tc in message.tool_calls
+        ]
     if message.tool_call_id:
         data["tool_call_id"] = message.tool_call_id
     return data

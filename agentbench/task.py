@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel
 
-from agentbench.errors import ConfigError, LimitExceeded
+from agentbench.errors import LimitExceeded
+from agentbench.options import TaskOptions, parse_options
 from agentbench.roles import (
     DEFAULT_ROLE,
     CallInfo,
@@ -33,27 +34,6 @@ from agentbench.types import (
 
 if TYPE_CHECKING:
     from agentbench.model import Model
-
-
-class TaskOptions(BaseModel):
-    """Base of a task's options (`-T key=value`). Unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def parse_options(
-    options_cls: type[BaseModel], values: dict[str, Any], what: str = "task option"
-) -> Any:
-    """Validate `values` against `options_cls`, raising a ConfigError that names the bad option."""
-    try:
-        return options_cls(**values)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "?"
-        known = ", ".join(options_cls.model_fields) or "none"
-        if err["type"] == "extra_forbidden":
-            raise ConfigError(f"unknown {what} {key!r}", f"known {what}s: {known}") from None
-        raise ConfigError(f"bad {what} {key!r}: {err['msg']}", f"known {what}s: {known}") from None
 
 
 class Event(dict):  # type: ignore[type-arg]

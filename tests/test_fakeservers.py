@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -117,7 +118,10 @@ def test_malformed_body_is_not_json() -> None:
 
 def test_command_line_server_prints_its_url() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "agentbench.fakeservers", "openai", "--api-key", "k"],
+        [
+            *(sys.executable, "-m", "agentbench.fakeservers", "openai", "--api-key", "k"),
+            *("--rate-limit", "1", "--rate-window", "60"),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -126,8 +130,44 @@ def test_command_line_server_prints_its_url() -> None:
         url = process.stdout.readline().strip()
         status, _, body = post(url + "/chat/completions", CHAT, {"authorization": "Bearer k"})
         assert status == 200 and body["choices"][0]["message"]["content"] == "ok"
+        status, headers, _ = post(url + "/chat/completions", CHAT, {"authorization": "Bearer k"})
+        assert status == 429 and 58 <= int(headers["retry-after"]) <= 60  # one call a minute
     finally:
         process.terminate()
         process.wait()
         assert process.stdout is not None
         process.stdout.close()
+
+
+@pytest.mark.parametrize("policy", ["window", "bucket"])
+def test_a_quota_refuses_calls_over_it_with_the_wait_until_the_next_slot(policy: str) -> None:
+    server = FakeOpenAIServer(rate_limit=3, rate_window_s=3.0, rate_policy=policy)  # type: ignore[arg-type]
+    with server.in_thread():
+        url = server.base_url + "/chat/completions"
+        assert [post(url, CHAT)[0] for _ in range(3)] == [200, 200, 200]
+        status, headers, body = post(url, CHAT)
+        assert status == 429 and body["error"]["type"] == "rate_limit_error"
+        wait_ms = int(headers["retry-after-ms"])
+        # window: until the first call leaves it (~3 s); bucket: until the next refill (~1 s).
+        most = 3000 if policy == "window" else 1000
+        assert most - 800 < wait_ms <= most, wait_ms
+        assert int(headers["retry-after"]) == -(-wait_ms // 1000)  # whole seconds, rounded up
+        time.sleep(wait_ms / 1000 + 0.05)
+        assert post(url, CHAT)[0] == 200
+    assert server.rate_limited == 1
+    assert [r.fault for r in server.requests] == [None] * 5  # no injected fault was used
+
+
+def test_tool_calls_with_raw_arguments_are_sent_as_the_model_wrote_them() -> None:
+    call = ToolCall(id="c1", name="f", raw_arguments='{"x": 1')
+    output = ModelOutput(choices=[ModelChoice(message=Message.assistant("", [call]))])
+    with FakeOpenAIServer().in_thread() as server:
+        server.reply(output)
+        _, _, body = post(server.base_url + "/chat/completions", CHAT)
+    assert body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] == '{"x": 1'
+    listed = ToolCall(id="t1", name="f", raw_arguments="[1, 2]")
+    message = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+    with FakeAnthropicServer().in_thread() as server:
+        server.reply(ModelOutput(choices=[ModelChoice(message=Message.assistant("", [listed]))]))
+        _, _, body = post(server.base_url + "/v1/messages", message)
+    assert body["content"][0]["input"] == [1, 2]

@@ -16,6 +16,7 @@ from agentbench import (
     ModelProvider,
     Sample,
     Task,
+    ToolCall,
     ToolSpec,
     Usage,
 )
@@ -174,3 +175,13 @@ async def test_cache_hits_still_advance_the_episode_call_count() -> None:
     finally:
         set_current_episode(None)
     assert info.calls == 1
+
+
+async def test_cache_keys_made_before_raw_tool_arguments_existed_still_match() -> None:
+    call = ToolCall(id="c", name="f", arguments={"a": 1})
+    messages = [Message.user("hi"), Message.assistant("", [call])]
+    key = cache_key("openai/m", messages, None, GenerateConfig(), 0, "s1")
+    assert key == "5acaeeaea1581f2af4b8e6fca01aa81bb763de1d90b8c91fd256f0723cc214ee"
+    raw = call.model_copy(update={"raw_arguments": '{"a": 1'})
+    sent_raw = [Message.user("hi"), Message.assistant("", [raw])]
+    assert cache_key("openai/m", sent_raw, None, GenerateConfig(), 0, "s1") != key

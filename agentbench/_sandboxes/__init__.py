@@ -58,3 +58,12 @@ def register_sandboxes(register):
     from .docker import DockerBackend
 
     register("docker", DockerBackend)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """`agentbench sandbox build | list | prune`."""
+    from .cli import sandbox
+
+    if "sandbox" not in cli.commands:
+        cli.add_command(sandbox, "sandbox")

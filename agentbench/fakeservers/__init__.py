@@ -18,7 +18,10 @@ with a `responder(request) -> ModelOutput | str` once the scripted replies run o
 
 A server runs in the caller's event loop (`async with`), in a thread (`with server.in_thread()`),
 or in its own process: `python -m agentbench.fakeservers openai --latency 1` prints its base URL.
-`latency` (with optional `jitter`) delays every answer, as a model's thinking would.
+`latency` (with optional `jitter`) delays every answer, as a model's thinking would;
+`rate_limit=20` (with `rate_window_s`, default 60) refuses calls over a sliding-window quota with
+429 and the Retry-After of the next free slot, as a per-minute request quota does
+(`rate_policy="bucket"`: a token bucket, one call per refill after a burst).
 The asyncio server keeps thousands of connections open at once (for concurrency benchmarks).
 
 Checks a provider plugin's tests can share (each raises AssertionError with what went wrong):
@@ -92,6 +95,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
     parser.add_argument("--jitter", type=float, default=0.0, help="latency spread: +-this fraction")
     parser.add_argument("--api-key", default=None, help="answer 401 to requests without this key")
+    parser.add_argument(
+        "--rate-limit", type=int, default=None, help="calls admitted per window (429 beyond)"
+    )
+    parser.add_argument("--rate-window", type=float, default=60.0, help="the window, in seconds")
+    parser.add_argument(
+        "--rate-policy", choices=["window", "bucket"], default="window", help="quota kind"
+    )
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -102,6 +112,9 @@ def main(argv: list[str] | None = None) -> None:
             api_key=args.api_key,
             port=args.port,
             record=False,
+            rate_limit=args.rate_limit,
+            rate_window_s=args.rate_window,
+            rate_policy=args.rate_policy,
         )
         await server.start()
         print(server.base_url, flush=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import random
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -101,6 +103,14 @@ class FakeServer:
         host: The interface to listen on.
         port: The port (0: a free one).
         record: Keep every request in `requests` (turn off for long benchmarks).
+        rate_limit: When set, a quota of this many calls per `rate_window_s` (a sliding window,
+            counted as requests arrive): a request over it gets a 429 at once, with the time
+            until the oldest admitted call leaves the window in `retry-after` (whole seconds,
+            rounded up) and `retry-after-ms`, as OpenAI sends them. Refused requests do not count.
+        rate_window_s: The quota's window (60: per minute; a smaller one speeds a test up).
+        rate_policy: `window`, the sliding window above, or `bucket`: a token bucket holding
+            `rate_limit` calls that refills one every `rate_window_s / rate_limit` seconds (a
+            burst, then one call per refill; Retry-After is the time to the next refill).
     """
 
     protocol: ClassVar[str] = ""
@@ -117,6 +127,9 @@ class FakeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         record: bool = True,
+        rate_limit: int | None = None,
+        rate_window_s: float = 60.0,
+        rate_policy: Literal["window", "bucket"] = "window",
     ) -> None:
         self.responder = responder or (lambda request: f"echo: {request.last_text}")
         self.latency, self.jitter = latency, jitter
@@ -131,6 +144,12 @@ class FakeServer:
         self.requests: list[RecordedRequest] = []
         self.open_connections = 0
         self.peak_connections = 0
+        self.rate_limit, self.rate_window_s = rate_limit, rate_window_s
+        self.rate_policy = rate_policy
+        self._tokens, self._refilled = float(rate_limit or 0), time.monotonic()
+        #: Requests refused by the quota; `admitted`: arrival times of those the window counts.
+        self.rate_limited = 0
+        self.admitted: deque[float] = deque()
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -221,6 +240,9 @@ class FakeServer:
         self.served += 1
         if self.record:
             self.requests.append(request)
+        wait = self._quota_wait()
+        if wait is not None:
+            return await _send(writer, self._over_quota(wait))
         if self.latency:
             spread = self._rng.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else 1.0
             await asyncio.sleep(self.latency * spread)
@@ -243,6 +265,42 @@ class FakeServer:
         if fault is not None and fault.kind == "malformed" and answer.status == 200:
             answer.body = answer.body[: len(answer.body) // 2] + b"}"
         return await _send(writer, answer)
+
+    def _quota_wait(self) -> float | None:
+        """None when the quota admits a request arriving now (counted); else seconds to wait."""
+        if self.rate_limit is None:
+            return None
+        now = time.monotonic()
+        if self.rate_policy == "bucket":
+            return self._bucket_wait(now)
+        while self.admitted and self.admitted[0] <= now - self.rate_window_s:
+            self.admitted.popleft()
+        if len(self.admitted) < self.rate_limit:
+            self.admitted.append(now)
+            return None
+        self.rate_limited += 1
+        return self.admitted[0] + self.rate_window_s - now
+
+    def _bucket_wait(self, now: float) -> float | None:
+        assert self.rate_limit is not None
+        every = self.rate_window_s / self.rate_limit  # seconds per refill
+        self._tokens = min(self.rate_limit, self._tokens + (now - self._refilled) / every)
+        self._refilled = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return None
+        self.rate_limited += 1
+        return (1 - self._tokens) * every
+
+    def _over_quota(self, wait: float) -> _Answer:
+        message = (
+            f"Rate limit reached on requests per {self.rate_window_s:g}s: limit"
+            f" {self.rate_limit}, used {self.rate_limit}. Please try again in {wait:.3f}s."
+        )
+        answer = self.error(429, "rate_limit_error", message)
+        answer.headers["retry-after"] = str(math.ceil(wait))
+        answer.headers["retry-after-ms"] = str(math.ceil(wait * 1000))
+        return answer
 
     def _success(self, request: RecordedRequest) -> _Answer:
         if request.method != "POST" or request.path.split("?")[0].rstrip("/") != self.path:

@@ -14,7 +14,7 @@ from agentbench.fakeservers._base import (
     _count_text,
     _require,
 )
-from agentbench.types import ModelChoice, ModelOutput, TokenLogprob, TopLogprob
+from agentbench.types import ModelChoice, ModelOutput, TokenLogprob, ToolCall, TopLogprob
 
 
 class FakeOpenAIServer(FakeServer):
@@ -60,7 +60,11 @@ class FakeOpenAIServer(FakeServer):
                 _require(
                     role == "assistant", f"messages[{i}]: only assistant messages have tool_calls"
                 )
-                json.loads(call["function"]["arguments"])  # must be a JSON string
+                # A string; the API does not parse it (models do send malformed arguments).
+                _require(
+                    isinstance(call["function"]["arguments"], str),
+                    f"messages[{i}]: tool call arguments must be a string",
+                )
                 pending.add(call["id"])
         for tool in body.get("tools") or []:
             _require(
@@ -95,7 +99,7 @@ class FakeOpenAIServer(FakeServer):
                 {
                     "id": c.id,
                     "type": "function",
-                    "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                    "function": {"name": c.name, "arguments": _arguments_text(c)},
                 }
                 for c in choice.message.tool_calls
             ]
@@ -171,7 +175,7 @@ class FakeAnthropicServer(FakeServer):
             content.append({"type": "text", "text": choice.message.text})
         for call in choice.message.tool_calls:
             content.append(
-                {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+                {"type": "tool_use", "id": call.id, "name": call.name, "input": _input(call)}
             )
         reason = {
             "stop": "end_turn",
@@ -197,6 +201,21 @@ class FakeAnthropicServer(FakeServer):
                 "cache_creation_input_tokens": 0,
             },
         }
+
+
+def _arguments_text(call: ToolCall) -> str:
+    """What a model sends as a call's arguments: `raw_arguments` (malformed on purpose) or JSON."""
+    return call.raw_arguments if call.raw_arguments is not None else json.dumps(call.arguments)
+
+
+def _input(call: ToolCall) -> Any:
+    """A `tool_use` input: the JSON value of `raw_arguments` when set (e.g. not an object)."""
+    if call.raw_arguments is None:
+        return call.arguments
+    try:
+        return json.loads(call.raw_arguments)
+    except ValueError:
+        return call.raw_arguments
 
 
 def _bearer(request: RecordedRequest) -> str | None:

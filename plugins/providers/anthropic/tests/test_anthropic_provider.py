@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from agentbench_anthropic.provider import AnthropicProvider
 
@@ -119,6 +121,22 @@ async def test_tool_use_out_and_tool_results_back_in(server, provider) -> None:
     assert [b["type"] for b in results] == ["tool_result", "tool_result", "text"]
     assert results[0] == {"type": "tool_result", "tool_use_id": "toolu_1", "content": "clicked"}
     assert [b["type"] for b in results[1]["content"]] == ["text", "image"]
+
+
+@pytest.mark.parametrize("raw", ["[1, 2]", '"x=1, y=2"', "null"])
+async def test_a_tool_input_that_is_not_an_object_is_reported_and_sent_back(
+    server, provider, raw
+) -> None:
+    call = ToolCall(id="toolu_1", name="click", raw_arguments=raw)
+    server.reply(ModelOutput(choices=[ModelChoice(message=Message.assistant("", [call]))]))
+    out = await provider.generate([Message.user("Click")], [CLICK], GenerateConfig())
+    (got,) = out.tool_calls
+    assert got.arguments == {} and got.parse_error == f"not an object: {raw!r}"
+
+    history = [Message.user("Click"), out.message, Message.tool("toolu_1", "bad input")]
+    await provider.generate(history, [CLICK], GenerateConfig())
+    (block,) = server.requests[1].body["messages"][1]["content"]
+    assert block == {"type": "tool_use", "id": "toolu_1", "name": "click", "input": json.loads(raw)}
 
 
 async def test_sampling_settings_and_stop_reasons(server, provider) -> None:

@@ -85,6 +85,24 @@ async def test_tool_calls_logprobs_and_samples(server, provider) -> None:
     assert all(len(t.top) == 2 for t in tokens)
 
 
+@pytest.mark.parametrize(
+    ("raw", "problem"), [('{"a": 2, "b":', "Expecting value"), ("[2, 3]", "not an object")]
+)
+async def test_malformed_tool_arguments_are_reported_and_sent_back_as_they_came(
+    server, provider, raw, problem
+) -> None:
+    call = ToolCall(id="call_1", name="add", raw_arguments=raw)
+    server.reply(ModelOutput(choices=[ModelChoice(message=Message.assistant("", [call]))]))
+    out = await provider.generate([Message.user("2+3?")], [ADD], GenerateConfig())
+    (got,) = out.tool_calls
+    assert got.arguments == {} and problem in (got.parse_error or "")
+
+    history = [Message.user("2+3?"), out.message, Message.tool("call_1", "bad arguments")]
+    await provider.generate(history, [ADD], GenerateConfig())
+    sent = server.requests[1].body["messages"][1]["tool_calls"][0]["function"]
+    assert sent["arguments"] == raw
+
+
 @pytest.mark.parametrize(("fault", "error_name"), RETRYABLE_FAULTS)
 async def test_retryable_faults_are_retried_by_the_core(
     server, provider, fault, error_name

@@ -185,6 +185,25 @@ def test_tool_arguments_that_are_not_json_are_reported() -> None:
     assert choice.message.tool_calls[0].arguments == {}
 
 
+@pytest.mark.parametrize(
+    ("raw", "problem"), [("{oops", "Expecting property name"), ("[1, 2]", "not an object")]
+)
+async def test_malformed_tool_arguments_are_reported_and_sent_back_as_they_came(
+    server, provider, raw, problem
+) -> None:
+    call = ToolCall(id="c1", name="weather", raw_arguments=raw)
+    server.reply(ModelOutput(choices=[ModelChoice(message=Message.assistant("", [call]))]))
+    out = await provider.generate([Message.user("Weather?")], [WEATHER], GenerateConfig())
+    (got,) = out.tool_calls
+    assert got.arguments == {} and problem in (got.parse_error or "")
+    assert got.raw_arguments == raw
+
+    history = [Message.user("Weather?"), out.message, Message.tool("c1", "bad arguments")]
+    await provider.generate(history, [WEATHER], GenerateConfig())
+    sent = server.requests[1].body["messages"][1]["tool_calls"][0]["function"]
+    assert sent == {"name": "weather", "arguments": raw}  # not "{}": what the model produced
+
+
 @pytest.mark.skipif(not price_table(), reason="litellm (and its price table) not installed")
 async def test_cost_from_the_litellm_price_table(server, provider, monkeypatch) -> None:
     out = await provider.generate([Message.user("one two three four")], None, GenerateConfig())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agentbench import (
@@ -77,14 +78,7 @@ def parse_choice(data: dict[str, Any]) -> ModelChoice:
         if block.get("type") == "text":
             texts.append(block["text"])
         elif block.get("type") == "tool_use":
-            arguments = block.get("input")
-            calls.append(
-                ToolCall(
-                    id=block["id"],
-                    name=block["name"],
-                    arguments=arguments if isinstance(arguments, dict) else {},
-                )
-            )
+            calls.append(_tool_call(block))
     reason = STOP_REASONS.get(data.get("stop_reason") or "", "unknown")
     message = Message.assistant("".join(texts), tool_calls=calls)
     return ModelChoice(message=message, stop_reason=reason)  # type: ignore[arg-type]
@@ -109,10 +103,32 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
         return [{"type": "tool_result", "tool_use_id": message.tool_call_id, "content": content}]
     blocks = _parts(message.content)
     for call in message.tool_calls:
-        blocks.append(
-            {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
-        )
+        blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": _input(call)})
     return blocks
+
+
+def _tool_call(block: dict[str, Any]) -> ToolCall:
+    """A `tool_use` block; an `input` that is not an object is reported and kept as sent."""
+    value = block.get("input")
+    if isinstance(value, dict):
+        return ToolCall(id=block["id"], name=block["name"], arguments=value)
+    raw = json.dumps(value)
+    return ToolCall(
+        id=block["id"],
+        name=block["name"],
+        parse_error=f"not an object: {raw!r}",
+        raw_arguments=raw,
+    )
+
+
+def _input(call: ToolCall) -> Any:
+    """The `input` of a `tool_use` block: what the model sent when it was not an object."""
+    if call.raw_arguments is None:
+        return call.arguments
+    try:
+        return json.loads(call.raw_arguments)
+    except ValueError:  # text from another provider's model that was not JSON: sent as text
+        return call.raw_arguments
 
 
 def _parts(content: str | list[TextPart | ImagePart]) -> list[dict[str, Any]]:

@@ -122,7 +122,7 @@ def _assistant_message(message: Message) -> dict[str, Any]:
             {
                 "id": call.id,
                 "type": "function",
-                "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                "function": {"name": call.name, "arguments": _arguments_text(call)},
             }
             for call in message.tool_calls
         ]
@@ -149,15 +149,27 @@ def _choice(choice: dict[str, Any]) -> ModelChoice:
 
 
 def _tool_call(call: dict[str, Any]) -> ToolCall:
+    """A tool call; arguments that are not a JSON object are reported and kept as sent."""
     function = call.get("function") or {}
     name, raw = function.get("name", ""), function.get("arguments") or "{}"
+    if isinstance(raw, dict):  # some compatible servers send the object itself
+        return ToolCall(id=call["id"], name=name, arguments=raw)
+    if not isinstance(raw, str):
+        raw = json.dumps(raw)
     try:
         arguments = json.loads(raw)
     except ValueError as exc:
-        return ToolCall(id=call["id"], name=name, parse_error=f"{exc}: {raw!r}")
-    if not isinstance(arguments, dict):
-        return ToolCall(id=call["id"], name=name, parse_error=f"not an object: {raw!r}")
-    return ToolCall(id=call["id"], name=name, arguments=arguments)
+        error = f"{exc}: {raw!r}"
+    else:
+        if isinstance(arguments, dict):
+            return ToolCall(id=call["id"], name=name, arguments=arguments)
+        error = f"not an object: {raw!r}"
+    return ToolCall(id=call["id"], name=name, parse_error=error, raw_arguments=raw)
+
+
+def _arguments_text(call: ToolCall) -> str:
+    """The arguments as the model sent them when they did not parse, else as JSON."""
+    return call.raw_arguments if call.raw_arguments is not None else json.dumps(call.arguments)
 
 
 def _token(token: dict[str, Any]) -> TokenLogprob:
