@@ -61,7 +61,7 @@ def report(
     if as_json and episodes:
         data = json.loads(summary.model_dump_json())
         data["episodes"] = [json.loads(r.model_dump_json()) for r in _results(summary)]
-        click.echo(json.dumps(data))
+        click.echo(json.dumps(data))  # asked for every episode: this one holds them all
     elif not failed or as_json:
         _print_summary(summary, as_json)
     if failed:
@@ -70,19 +70,21 @@ def report(
         _write_html(run_ref, run_dir, output)
 
 
-def _results(summary: Any) -> list[Any]:
+def _results(summary: Any, *, failed_only: bool = False) -> list[Any]:
     from pathlib import Path
 
     from agentbench._runner.store import Store
 
     with Store(Path(summary.run_dir), create=False) as store:
-        return list(store.results(summary.run_id))
+        return [
+            r for r in store.iter_results(summary.run_id) if not (failed_only and r.passed)
+        ]
 
 
 def _print_failures(summary: Any) -> None:
     """One line per episode that did not pass: status, stage, the reason."""
     shown = 0
-    for r in _results(summary):
+    for r in _results(summary, failed_only=True):
         if r.passed:
             continue
         shown += 1
@@ -107,7 +109,7 @@ def _print_transcript(summary: Any, sample_id: str, epoch: int) -> None:
     from agentbench.errors import ConfigError
 
     with Store(Path(summary.run_dir), create=False) as store:
-        matches = [r for r in store.results(summary.run_id) if r.sample_id == sample_id]
+        matches = [r for r in store.iter_results(summary.run_id) if r.sample_id == sample_id]
         chosen = next((r for r in matches if r.epoch == epoch), None)
         if chosen is None:
             epochs = ", ".join(str(r.epoch) for r in matches) or "none"

@@ -15,6 +15,7 @@ from agentbench.types import RunConfig, RunSummary
 
 if TYPE_CHECKING:
     from agentbench._runner.progress import Progress
+    from agentbench._runner.store import Store, StoredResults
     from agentbench.plugins import Registry
 
 
@@ -70,6 +71,9 @@ def run(config: RunConfig | str, **kwargs: Any) -> RunSummary:
 def load_summary(ref: str | Path, runs_root: str | Path = "runs") -> RunSummary:
     """The summary of a stored run (recomputed from its episodes if it did not finish).
 
+    A finished run's stored summary is read as is; an unfinished one is recomputed streaming
+    from the store, so memory stays flat in the size of the run.
+
     Args:
         ref: A run id or name (under `runs_root`), a run directory, or its `agentbench.db`.
         runs_root: Where runs live (`--run-dir`).
@@ -77,17 +81,39 @@ def load_summary(ref: str | Path, runs_root: str | Path = "runs") -> RunSummary:
     Raises:
         ConfigError, DataError: no such run, or not an agentbench run directory.
     """
-    summary, _results = load_run(ref, runs_root)
-    return summary
+    store, row = _open_run(ref, runs_root)
+    with store:
+        return _summary_of(store, row)
 
 
-def load_run(ref: str | Path, runs_root: str | Path = "runs") -> tuple[RunSummary, list[Any]]:
-    """A stored run's summary and its episode results."""
+def load_run(ref: str | Path, runs_root: str | Path = "runs") -> tuple[RunSummary, StoredResults]:
+    """A stored run's summary and its episode results.
+
+    The results are a lazy, read-only sequence (`len()`, repeated iteration in recording order,
+    indexing) that reads the run's database a page at a time, so a run of any size can be
+    walked without loading it. The database stays open while they are in use; `close()` them
+    (or use them as a context manager) to release it at once.
+
+    Raises:
+        ConfigError, DataError: no such run, or not an agentbench run directory.
+    """
+    store, row = _open_run(ref, runs_root)
+    try:
+        summary = _summary_of(store, row)
+    except BaseException:
+        store.close()
+        raise
+    return summary, store.episodes(row["run_id"], owned=True)
+
+
+def _open_run(ref: str | Path, runs_root: str | Path) -> tuple[Store, dict[str, Any]]:
+    """The run's store (open) and its row: the run named by the directory, else the latest."""
     from agentbench._runner.store import Store, find_run_dir
     from agentbench.errors import DataError
 
     run_dir = find_run_dir(str(ref), Path(runs_root))
-    with Store(run_dir, create=False) as store:
+    store = Store(run_dir, create=False)
+    try:
         row = store.get_run(run_dir.name)
         if row is None:
             ids = store.run_ids()
@@ -96,28 +122,35 @@ def load_run(ref: str | Path, runs_root: str | Path = "runs") -> tuple[RunSummar
                     f"{store.path} holds no run", "pass a directory made by `agentbench run`"
                 )
             row = store.get_run(ids[-1])
-        assert row is not None
-        results = store.results(row["run_id"])
+    except BaseException:
+        store.close()
+        raise
+    assert row is not None
+    return store, row
+
+
+def _summary_of(store: Store, row: dict[str, Any]) -> RunSummary:
+    """The stored summary of a finished run, else one recomputed from its episodes."""
     if row["summary"] is not None and row["finished_at"] is not None:
         summary: RunSummary = row["summary"]
-        return summary, results
-    return _recompute(row, results, run_dir), results
+        return summary
+    return _recompute(store, row)
 
 
-def _recompute(row: dict[str, Any], results: list[Any], run_dir: Path) -> RunSummary:
-    """The summary of a run that never finished (killed or interrupted)."""
-    from agentbench.metrics import summarise
+def _recompute(store: Store, row: dict[str, Any]) -> RunSummary:
+    """The summary of a run that never finished (killed or interrupted), streamed."""
+    from agentbench.metrics import summarise_store
 
     config: RunConfig = row["config"]
-    expected = len({r.sample_id for r in results}) * config.epochs
+    expected = store.count_samples(row["run_id"]) * config.epochs
     if row["summary"] is not None:  # written by an earlier, interrupted invocation
         expected = max(expected, row["summary"].episodes)
-    return summarise(
+    return summarise_store(
+        store,
         row["run_id"],
         config.task,
         config.model,
-        results,
         epochs=config.epochs,
         expected=expected,
-        run_dir=str(run_dir),
+        run_dir=str(store.run_dir),
     )

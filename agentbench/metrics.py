@@ -12,13 +12,22 @@ How episode statuses count (the same everywhere in this module):
 
 Intervals are percentile bootstraps over samples (not episodes), since the epochs of one sample
 are not independent.
+
+A stored run is summarised streaming (`summarise_store`): the store's rows are read a page at a
+time and only a few numbers per sample are kept (`RunTally`), so memory is flat in the number of
+episodes. `summarise` gives the identical summary for results already in a list.
 """
 
 from __future__ import annotations
 
+import json
+import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from itertools import groupby
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentbench.types import EpisodeResult, RunSummary, Usage
 
@@ -140,11 +149,26 @@ def sample_scores(results: Iterable[EpisodeResult], *, passed: bool = False) -> 
     return {s: sum(v) / len(v) for s, v in per_sample.items()}
 
 
+class SummarySource(Protocol):
+    """Where a streamed summary reads a run's episodes from (the run store implements it).
+
+    `sample_rows` yields `(task, sample_id, model, subset, status, score_value, passed, order)`
+    with the rows of each (task, sample_id) contiguous and `order` rising with the time an
+    episode was first recorded; `usage_rows` yields `(input_tokens, output_tokens,
+    cached_tokens, cost, usage_by_role)` in recording order (`usage_by_role` as JSON text, a
+    dict of Usage, or None).
+    """
+
+    def sample_rows(self, run_id: str) -> Iterable[tuple[Any, ...]]: ...
+
+    def usage_rows(self, run_id: str) -> Iterable[tuple[Any, ...]]: ...
+
+
 def summarise(
     run_id: str,
     task: str,
     model: str,
-    results: list[EpisodeResult],
+    results: Iterable[EpisodeResult],
     *,
     epochs: int,
     expected: int,
@@ -154,6 +178,9 @@ def summarise(
     roles: dict[str, str] | None = None,
 ) -> RunSummary:
     """The summary of a run: counts, pass@k for k = 1..epochs with CIs, mean score with CI.
+
+    For results already in memory; a stored run is summarised with `summarise_store`, which
+    gives the same summary without holding its episodes.
 
     Args:
         run_id: The run.
@@ -174,42 +201,246 @@ def summarise(
         `subsets` holds counts and figures per `EpisodeResult.subset`. A sample with fewer than
         k scored episodes is left out of pass@k.
     """
-    metrics: dict[str, Any] = _figures(results, epochs)
-    tasks = sorted({r.task for r in results})
-    if len(tasks) > 1:
-        metrics["tasks"] = {
-            t: {**_counts(g), **_figures(g, epochs)} for t, g in _group(results, "task").items()
-        }
-    for key, value in (task_metrics or {}).items():
-        metrics[f"task:{key}" if key in metrics else key] = value
-    subsets = {
-        name: {**_counts(group), **_figures(group, epochs)}
-        for name, group in sorted(_group(results, "subset").items())
-    }
-    counts = _counts(results)
-    return RunSummary(
-        run_id=run_id,
-        task=task,
-        model=model,
-        episodes=expected,
-        completed=counts["completed"],
-        errors=counts["errors"],
-        infra_errors=counts["infra_errors"],
-        provider_errors=counts["provider_errors"],
-        left_out=counts["episodes"] - counts["completed"] - counts["errors"],
+    results = list(results)
+    rows = [
+        (
+            r.task,
+            r.sample_id,
+            r.model,
+            r.subset,
+            r.status,
+            r.score.value if r.score else None,
+            int(r.passed),
+            i,
+        )
+        for i, r in enumerate(results)
+    ]
+    rows.sort(key=itemgetter(0, 1))  # stable: each sample's episodes stay in recording order
+    usage = [
+        (u.input_tokens, u.output_tokens, u.cached_tokens, u.cost, r.usage_by_role)
+        for r in results
+        for u in (r.usage,)
+    ]
+    tally = RunTally.of(rows, usage)
+    return tally.summary(
+        run_id,
+        task,
+        model,
         epochs=epochs,
-        samples=counts["samples"],
-        metrics=metrics,
-        subsets=subsets,
-        usage=sum((r.usage for r in results), Usage()),
-        usage_by_role=_usage_by_role(results),
-        roles=dict(roles or {}),
+        expected=expected,
+        task_metrics=task_metrics,
         duration_s=duration_s,
         run_dir=run_dir,
+        roles=roles,
     )
 
 
+def summarise_store(
+    store: SummarySource,
+    run_id: str,
+    task: str,
+    model: str,
+    *,
+    epochs: int,
+    expected: int,
+    task_metrics: dict[str, Any] | None = None,
+    duration_s: float = 0.0,
+    run_dir: str = "",
+    roles: dict[str, str] | None = None,
+) -> RunSummary:
+    """`summarise` streamed from a run store: two passes over its rows, a page at a time.
+
+    Memory grows with the number of samples (a few numbers each, which the bootstrap needs),
+    never with the number of episodes. The arguments are those of `summarise`, with the
+    store in place of the results.
+    """
+    tally = RunTally.of(store.sample_rows(run_id), store.usage_rows(run_id))
+    return tally.summary(
+        run_id,
+        task,
+        model,
+        epochs=epochs,
+        expected=expected,
+        task_metrics=task_metrics,
+        duration_s=duration_s,
+        run_dir=run_dir,
+        roles=roles,
+    )
+
+
+class RunTally:
+    """What a summary needs of a run, tallied from streamed rows (see `SummarySource`).
+
+    Per sample it keeps four numbers in compact arrays (first recording order, scored
+    episodes, passed episodes, mean score); per task, subset and status, counts. Figures are
+    computed in each sample's first-recorded order, so they equal those of the list-based
+    computation to the last bit.
+    """
+
+    def __init__(self) -> None:
+        self.total = _Tallies()
+        self.subsets: dict[str, _Tallies] = {}
+        # task -> [first order, start, end] in `total`'s arrays (a task's samples are contiguous)
+        self.tasks: dict[str, list[int]] = {}
+        self.task_counts: dict[str, dict[str, int]] = {}
+        self.usage = Usage()
+        self.usage_by_role: dict[str, Usage] = {}
+
+    @classmethod
+    def of(
+        cls, sample_rows: Iterable[tuple[Any, ...]], usage_rows: Iterable[tuple[Any, ...]]
+    ) -> RunTally:
+        """Tally both streams."""
+        tally = cls()
+        for _key, block in groupby(sample_rows, key=itemgetter(0, 1)):
+            tally.add_sample(list(block))
+        tally.add_usage(usage_rows)
+        return tally
+
+    def add_sample(self, block: list[tuple[Any, ...]]) -> None:
+        """The rows of one (task, sample_id): split by model (and by subset for subsets)."""
+        block.sort(key=itemgetter(7))
+        task = block[0][0]
+        span = self.tasks.get(task)
+        if span is None:
+            span = self.tasks[task] = [block[0][7], len(self.total.n), len(self.total.n)]
+            self.task_counts[task] = dict.fromkeys(_COUNT_KEYS, 0)
+        span[0] = min(span[0], block[0][7])
+        for rows in _split(block, 2).values():
+            self.total.add(rows)
+            _count(self.task_counts[task], rows)
+            for subset, group in _split(rows, 3).items():
+                if subset is not None:
+                    self.subsets.setdefault(subset, _Tallies()).add(group)
+        span[2] = len(self.total.n)
+
+    def add_usage(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Sum usage (in recording order, so float costs add up as they always did)."""
+        total = _usage_sums(self.usage)
+        by_role = {role: _usage_sums(u) for role, u in self.usage_by_role.items()}
+        for *usage, roles in rows:
+            _add_usage(total, usage)
+            if isinstance(roles, str):
+                roles = json.loads(roles) if roles != "{}" else None
+            for role, u in (roles or {}).items():
+                if isinstance(u, Usage):
+                    u = (u.input_tokens, u.output_tokens, u.cached_tokens, u.cost)
+                else:
+                    u = (
+                        u.get("input_tokens", 0),
+                        u.get("output_tokens", 0),
+                        u.get("cached_tokens", 0),
+                        u.get("cost"),
+                    )
+                _add_usage(by_role.setdefault(role, [0, 0, 0, None]), u)
+        self.usage = _usage_of(total)
+        self.usage_by_role = {role: _usage_of(sums) for role, sums in by_role.items()}
+
+    def summary(
+        self,
+        run_id: str,
+        task: str,
+        model: str,
+        *,
+        epochs: int,
+        expected: int,
+        task_metrics: dict[str, Any] | None = None,
+        duration_s: float = 0.0,
+        run_dir: str = "",
+        roles: dict[str, str] | None = None,
+    ) -> RunSummary:
+        """The RunSummary (see `summarise` for the arguments and what it holds)."""
+        metrics: dict[str, Any] = self.total.figures(epochs)
+        if len(self.tasks) > 1:
+            ordered = sorted(self.tasks.items(), key=lambda item: item[1][0])
+            metrics["tasks"] = {
+                t: {**self.task_counts[t], **self.total.figures(epochs, lo, hi)}
+                for t, (_first, lo, hi) in ordered
+            }
+        for key, value in (task_metrics or {}).items():
+            metrics[f"task:{key}" if key in metrics else key] = value
+        subsets = {
+            name: {**group.counts, **group.figures(epochs)}
+            for name, group in sorted(self.subsets.items())
+        }
+        counts = self.total.counts
+        return RunSummary(
+            run_id=run_id,
+            task=task,
+            model=model,
+            episodes=expected,
+            completed=counts["completed"],
+            errors=counts["errors"],
+            infra_errors=counts["infra_errors"],
+            provider_errors=counts["provider_errors"],
+            left_out=counts["episodes"] - counts["completed"] - counts["errors"],
+            epochs=epochs,
+            samples=counts["samples"],
+            metrics=metrics,
+            subsets=subsets,
+            usage=self.usage,
+            usage_by_role=dict(self.usage_by_role),
+            roles=dict(roles or {}),
+            duration_s=duration_s,
+            run_dir=run_dir,
+        )
+
+
 # internals ----------------------------------------------------------------------------------
+
+_COUNT_KEYS = (
+    "samples",
+    "episodes",
+    "completed",
+    "errors",
+    "infra_errors",
+    "provider_errors",
+    "cancelled",
+)
+_STATUS_COUNTS = {
+    "error": "errors",
+    "infra_error": "infra_errors",
+    "provider_error": "provider_errors",
+    "cancelled": "cancelled",
+}
+# Columns of a sample row (see `SummarySource`).
+_STATUS, _SCORE, _PASSED, _ORDER = 4, 5, 6, 7
+
+
+def _usage_sums(usage: Usage) -> list[Any]:
+    return [usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.cost]
+
+
+def _add_usage(sums: list[Any], usage: Sequence[Any]) -> None:
+    """`sums += usage` as `Usage.__add__` adds (a cost stays None until one is known)."""
+    sums[0] += usage[0]
+    sums[1] += usage[1]
+    sums[2] += usage[2]
+    if sums[3] is not None or usage[3] is not None:
+        sums[3] = (sums[3] or 0.0) + (usage[3] or 0.0)
+
+
+def _usage_of(sums: list[Any]) -> Usage:
+    return Usage(input_tokens=sums[0], output_tokens=sums[1], cached_tokens=sums[2], cost=sums[3])
+
+
+def _split(rows: list[tuple[Any, ...]], column: int) -> dict[Any, list[tuple[Any, ...]]]:
+    groups: dict[Any, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        groups.setdefault(row[column], []).append(row)
+    return groups
+
+
+def _count(counts: dict[str, int], rows: list[tuple[Any, ...]]) -> None:
+    """Add one sample's episodes (all statuses) to `counts`."""
+    counts["samples"] += 1
+    counts["episodes"] += len(rows)
+    for row in rows:
+        status = row[_STATUS]
+        counts["completed"] += status in SCORED_STATUSES
+        key = _STATUS_COUNTS.get(status)
+        if key is not None:
+            counts[key] += 1
 
 
 def _value(r: EpisodeResult) -> float:
@@ -222,57 +453,66 @@ def _passed(r: EpisodeResult) -> bool:
     return r.status != "error" and r.passed
 
 
-def _usage_by_role(results: Iterable[EpisodeResult]) -> dict[str, Usage]:
-    totals: dict[str, Usage] = {}
-    for r in results:
-        for role, usage in r.usage_by_role.items():
-            totals[role] = totals.get(role, Usage()) + usage
-    return totals
+def _row_value(row: tuple[Any, ...]) -> float:
+    if row[_STATUS] == "error" or row[_SCORE] is None:
+        return 0.0
+    return float(row[_SCORE])
 
 
-def _group(results: Iterable[EpisodeResult], attr: str) -> dict[str, list[EpisodeResult]]:
-    groups: dict[str, list[EpisodeResult]] = defaultdict(list)
-    for r in results:
-        key = getattr(r, attr)
-        if key is not None:
-            groups[key].append(r)
-    return groups
+class _Tallies:
+    """Counts of a group of episodes and, per sample, (first order, n scored, n passed, mean)."""
 
+    __slots__ = ("c", "counts", "first", "mean", "n")
 
-def _counts(results: list[EpisodeResult]) -> dict[str, int]:
-    statuses = [r.status for r in results]
-    return {
-        "samples": len({(r.task, r.model, r.sample_id) for r in results}),
-        "episodes": len(results),
-        "completed": sum(s in SCORED_STATUSES for s in statuses),
-        "errors": statuses.count("error"),
-        "infra_errors": statuses.count("infra_error"),
-        "provider_errors": statuses.count("provider_error"),
-        "cancelled": statuses.count("cancelled"),
-    }
+    def __init__(self) -> None:
+        self.first, self.n, self.c = array("q"), array("q"), array("q")
+        self.mean = array("d")
+        self.counts = dict.fromkeys(_COUNT_KEYS, 0)
 
+    def add(self, rows: list[tuple[Any, ...]]) -> None:
+        """One sample's episodes in this group, in recording order."""
+        _count(self.counts, rows)
+        scored = [r for r in rows if r[_STATUS] in SCORED_STATUSES]
+        if scored:
+            self.first.append(scored[0][_ORDER])
+            self.n.append(len(scored))
+            self.c.append(sum(1 for r in scored if r[_STATUS] != "error" and r[_PASSED]))
+            self.mean.append(sum(_row_value(r) for r in scored) / len(scored))
 
-def _figures(results: list[EpisodeResult], epochs: int) -> dict[str, Any]:
-    """pass@k (k = 1..epochs), mean, their CIs and the passed count, over scored episodes."""
-    per_sample: dict[tuple[str, str, str], list[EpisodeResult]] = defaultdict(list)
-    for r in results:
-        if r.status in SCORED_STATUSES:
-            per_sample[(r.task, r.model, r.sample_id)].append(r)
-    figures: dict[str, Any] = {
-        "passed": sum(_passed(r) for group in per_sample.values() for r in group)
-    }
-    if not per_sample:
+    def figures(self, epochs: int, lo: int = 0, hi: int | None = None) -> dict[str, Any]:
+        """pass@k (k = 1..epochs), mean, their CIs and the passed count, over the samples
+        [lo, hi) taken in the order they were first recorded."""
+        import numpy as np
+
+        hi = len(self.n) if hi is None else hi
+        figures: dict[str, Any] = {"passed": sum(self.c[lo:hi])}
+        if hi <= lo:
+            return figures
+        order = np.asarray(self.first[lo:hi], dtype=np.int64).argsort(kind="stable")
+        ns = np.asarray(self.n[lo:hi], dtype=np.int64)[order].tolist()
+        cs = np.asarray(self.c[lo:hi], dtype=np.int64)[order].tolist()
+        for k in range(1, max(epochs, 1) + 1):
+            values = _pass_at_k_values(ns, cs, k)
+            if values:
+                figures[f"pass@{k}"] = sum(values) / len(values)
+                figures[f"pass@{k}_ci"] = list(bootstrap_ci(values))
+        means = array("d", np.asarray(self.mean[lo:hi], dtype=np.float64)[order].tobytes())
+        figures["mean"] = sum(means) / len(means)
+        figures["mean_ci"] = list(bootstrap_ci(means))
         return figures
-    tallies = [(len(g), sum(_passed(r) for r in g)) for g in per_sample.values()]
-    for k in range(1, max(epochs, 1) + 1):
-        values = [pass_at_k(n, c, k) for n, c in tallies if n >= k]
-        if values:
-            figures[f"pass@{k}"] = sum(values) / len(values)
-            figures[f"pass@{k}_ci"] = list(bootstrap_ci(values))
-    means = [sum(_value(r) for r in g) / len(g) for g in per_sample.values()]
-    figures["mean"] = sum(means) / len(means)
-    figures["mean_ci"] = list(bootstrap_ci(means))
-    return figures
+
+
+def _pass_at_k_values(ns: list[int], cs: list[int], k: int) -> array[float]:
+    """pass@k of each sample with at least k scored episodes (one estimate per (n, c))."""
+    known: dict[tuple[int, int], float] = {}
+    values = array("d")
+    for n, c in zip(ns, cs, strict=True):
+        if n >= k:
+            value = known.get((n, c))
+            if value is None:
+                value = known[n, c] = pass_at_k(n, c, k)
+            values.append(value)
+    return values
 
 
 def _bootstrap_means(values: Sequence[float], *, resamples: int, seed: int) -> np.ndarray:
@@ -303,10 +543,31 @@ def _bootstrap_means(values: Sequence[float], *, resamples: int, seed: int) -> n
 
 
 def _percentiles(means: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of `means`.
+
+    numpy's default ("linear") quantile to the last bit, computed here because `np.quantile`
+    imports `numpy.ma` (some 10 MB) on first use.
+    """
     import numpy as np
 
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     alpha = (1 - confidence) / 2
-    lo, hi = np.quantile(means, [alpha, 1 - alpha])
-    return float(lo), float(hi)
+    ordered = np.sort(means)
+    return _linear_quantile(ordered, alpha), _linear_quantile(ordered, 1 - alpha)
+
+
+def _linear_quantile(ordered: np.ndarray, q: float) -> float:
+    """Quantile `q` of sorted values, interpolated as numpy's `_lerp` does."""
+    top = len(ordered) - 1
+    virtual = top * q
+    if virtual >= top:
+        return float(ordered[top])
+    if virtual < 0:
+        return float(ordered[0])
+    lo = math.floor(virtual)
+    gamma = virtual - lo
+    a, b = float(ordered[lo]), float(ordered[lo + 1])
+    diff = b - a
+    # numpy interpolates from the nearer end, so that gamma = 1 gives b exactly
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -275,8 +275,22 @@ class Task:
         """
         return None
 
-    def metrics(self, results: list[Any]) -> dict[str, Any]:
-        """Task-specific figures added to the run summary (e.g. failure classes)."""
+    def metrics(self, results: Sequence[Any]) -> dict[str, Any]:
+        """Task-specific figures added to the run summary (e.g. failure classes).
+
+        Args:
+            results: Every recorded episode of the run (any status), in the order they were
+                first recorded. A read-only sequence read lazily from the run store a page at a
+                time: `len()`, repeated iteration, `results[i]` and slices work (each index or
+                slice is a query, so iterate rather than index in a loop). It is not a list:
+                keep only the few numbers per episode or per sample the figures need, never the
+                episodes themselves (`list(results)` holds the whole run in memory).
+
+        Returns:
+            JSON-serialisable figures merged into `RunSummary.metrics`; a key that clashes with a
+            core metric is kept as `task:<key>`. An exception here is reported as
+            `task_metrics_error` and does not cost the summary.
+        """
         return {}
 
     def exporters(self) -> dict[str, Callable[[Iterable[dict[str, Any]]], Iterable[str]]]:

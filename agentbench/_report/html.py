@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator, Sized
 from html import escape
 from pathlib import Path
 from typing import Any, Protocol
@@ -64,7 +65,7 @@ class TranscriptSource(Protocol):
 
 def write_html_report(
     summary: RunSummary,
-    results: list[EpisodeResult],
+    results: Iterable[EpisodeResult],
     path: Path,
     *,
     store: TranscriptSource | None = None,
@@ -72,9 +73,13 @@ def write_html_report(
 ) -> Path:
     """Write the run's report as one self-contained HTML file.
 
+    The page is written as it is made, one episode row at a time, so a run of any size is
+    reported without holding its episodes.
+
     Args:
         summary: The run summary.
-        results: Every recorded episode.
+        results: Every recorded episode: a list, or the lazy sequence of `load_run` (read
+            from the store already sorted, a page at a time).
         path: The HTML file to write (its directory is created).
         store: The run's store. Each episode's transcript is written as JSON under
             `<path's dir>/transcripts/` and linked, and its artifact files are linked too.
@@ -92,21 +97,24 @@ def write_html_report(
             return write_html_report(summary, results, path, store=own)
     if not link_files:
         store = None
-    sections = [
-        _summary_section(summary),
-        _metrics_section(summary),
-        _breakdown_section("Subsets", summary.subsets, "subset"),
-        _breakdown_section("Tasks", summary.metrics.get("tasks"), "task"),
-        _task_metrics_section(summary),
-        _episodes_section(results, path.parent, store),
-    ]
     title = f"agentbench report: {summary.run_id}"
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{escape(title)}</h1>{''.join(sections)}<script>{_JS}</script></body></html>\n"
-    )
-    path.write_text(page, encoding="utf-8")
+    with path.open("w", encoding="utf-8") as out:
+        out.write(
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
+            f"<h1>{escape(title)}</h1>"
+        )
+        for section in (
+            _summary_section(summary),
+            _metrics_section(summary),
+            _breakdown_section("Subsets", summary.subsets, "subset"),
+            _breakdown_section("Tasks", summary.metrics.get("tasks"), "task"),
+            _task_metrics_section(summary),
+        ):
+            out.write(section)
+        for chunk in _episodes_section(results, path.parent, store):
+            out.write(chunk)
+        out.write(f"<script>{_JS}</script></body></html>\n")
     return path
 
 
@@ -184,9 +192,17 @@ def _sort_key(r: EpisodeResult) -> tuple[Any, ...]:
     return (r.task, r.model, (0, int(sid), "") if sid.isdigit() else (1, 0, sid), r.epoch)
 
 
+def _in_report_order(results: Iterable[EpisodeResult]) -> Iterator[EpisodeResult]:
+    ordered = getattr(results, "in_report_order", None)
+    if ordered is not None:  # a stored run: SQLite sorts, Python streams
+        return iter(ordered())
+    return iter(sorted(results, key=_sort_key))
+
+
 def _episodes_section(
-    results: list[EpisodeResult], out_dir: Path, store: TranscriptSource | None
-) -> str:
+    results: Iterable[EpisodeResult], out_dir: Path, store: TranscriptSource | None
+) -> Iterator[str]:
+    """The episodes table, a row at a time."""
     header = [
         "sample",
         "epoch",
@@ -200,28 +216,41 @@ def _episodes_section(
     ]
     if store is not None:
         header.append("files")
-    rows = []
-    for r in sorted(results, key=_sort_key):
-        text = r.error or (r.score.explanation if r.score else "") or ""
-        if len(text) > _MAX_EXPLANATION_CHARS:
-            text = text[: _MAX_EXPLANATION_CHARS - 3] + "..."
-        status = r.status if r.status != "ok" else ("passed" if r.passed else "failed")
-        cells = [
-            _cell(r.sample_id),
-            _cell(r.epoch, "num"),
-            _cell(r.subset or ""),
-            _cell(status, "status"),
-            _cell(fmt_number(r.score.value) if r.score else "-", "num"),
-            _cell(text, "text"),
-            _cell(r.steps, "num"),
-            _cell(f"{r.usage.total_tokens:,}", "num"),
-            _cell(f"{r.duration_s:.2f}", "num"),
-        ]
-        if store is not None:
-            cells.append(f"<td>{_episode_links(r, out_dir, store)}</td>")
-        rows.append(f'<tr class="{_row_class(r)}">{"".join(cells)}</tr>')
+    count = len(results) if isinstance(results, Sized) else None
+    rows = _in_report_order(results)
+    if count is None:
+        rows_list = list(rows)
+        count, rows = len(rows_list), iter(rows_list)
     filter_box = '<input id="filter" type="search" placeholder="filter episodes">'
-    return f"<h2>Episodes ({len(results):,})</h2>{filter_box}" + _table(header, rows, "episodes")
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    yield (
+        f"<h2>Episodes ({count:,})</h2>{filter_box}"
+        f'<table id="episodes"><thead><tr>{head}</tr></thead><tbody>'
+    )
+    for r in rows:
+        yield _episode_row(r, out_dir, store)
+    yield "</tbody></table>"
+
+
+def _episode_row(r: EpisodeResult, out_dir: Path, store: TranscriptSource | None) -> str:
+    text = r.error or (r.score.explanation if r.score else "") or ""
+    if len(text) > _MAX_EXPLANATION_CHARS:
+        text = text[: _MAX_EXPLANATION_CHARS - 3] + "..."
+    status = r.status if r.status != "ok" else ("passed" if r.passed else "failed")
+    cells = [
+        _cell(r.sample_id),
+        _cell(r.epoch, "num"),
+        _cell(r.subset or ""),
+        _cell(status, "status"),
+        _cell(fmt_number(r.score.value) if r.score else "-", "num"),
+        _cell(text, "text"),
+        _cell(r.steps, "num"),
+        _cell(f"{r.usage.total_tokens:,}", "num"),
+        _cell(f"{r.duration_s:.2f}", "num"),
+    ]
+    if store is not None:
+        cells.append(f"<td>{_episode_links(r, out_dir, store)}</td>")
+    return f'<tr class="{_row_class(r)}">{"".join(cells)}</tr>'
 
 
 def _episode_links(r: EpisodeResult, out_dir: Path, store: TranscriptSource) -> str:

@@ -72,10 +72,11 @@ def run_ending(
 
 
 def _results(summary: RunSummary) -> list[EpisodeResult]:
+    """The episodes that did not pass (streamed from the store: a big run is not loaded)."""
     from agentbench._runner.store import Store
 
     with Store(Path(summary.run_dir), create=False) as store:
-        return list(store.results(summary.run_id))
+        return [r for r in store.iter_results(summary.run_id) if not r.passed]
 
 
 def _tracebacks(summary: RunSummary, errored: list[EpisodeResult]) -> list[str]:

@@ -32,10 +32,12 @@ from agentbench.plugins import Registry, call_observers, load_plugins
 from agentbench.roles import DEFAULT_ROLE, RoleModel, resolve_roles
 from agentbench.sandbox import SandboxBackend
 from agentbench.task import Task
-from agentbench.types import EpisodeResult, RunConfig, RunSummary, Sample
+from agentbench.types import RunConfig, RunSummary, Sample
 
 EpisodeKey = tuple[str, str, int, str]
 FAILED_STATUSES = ("error", "infra_error", "provider_error")
+#: The sink yields to the event loop after every this many recorded episodes (see `_sink`).
+_YIELD_EVERY = 16
 
 #: RunConfig fields that define what a run computes; a resumed run must keep them.
 IDENTITY_FIELDS = (
@@ -463,6 +465,11 @@ class Runner:
 
         async def sink(record: EpisodeRecord) -> None:
             self._record(store, record)
+            if self.state.finished % _YIELD_EVERY == 0:
+                # Episodes that never wait (a scripted model) would otherwise keep the event
+                # loop from its housekeeping: cancelled timeouts (one per model call) are dropped
+                # only between loop steps, so memory grew with the run; signals waited too.
+                await asyncio.sleep(0)
             if observed:
                 await call_observers(pm, "on_episode_end", result=record.result)
             result = record.result
@@ -482,18 +489,18 @@ class Runner:
     def _summarise(
         self, store: Store, task: Task, config: RunConfig, run_id: str, run_dir: Path, expected: int
     ) -> RunSummary:
-        from agentbench.metrics import summarise
+        from agentbench.metrics import summarise_store
 
-        results: list[EpisodeResult] = store.results(run_id)
+        # Streamed from the store a page at a time: memory stays flat in the size of the run.
         try:
-            task_metrics = task.metrics(results)
+            task_metrics = task.metrics(store.episodes(run_id))
         except Exception as exc:  # a task's extra figures must not cost the summary
             task_metrics = {"task_metrics_error": str(exc)}
-        return summarise(
+        return summarise_store(
+            store,
             run_id,
             config.task,
             config.model,
-            results,
             epochs=config.epochs,
             expected=expected,
             task_metrics=task_metrics,

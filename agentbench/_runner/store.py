@@ -24,9 +24,9 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote
 
 from pydantic_core import to_json
@@ -37,6 +37,7 @@ from agentbench.types import EpisodeResult, ModelOutput, RunConfig, RunSummary
 DB_NAME = "agentbench.db"
 SCHEMA_VERSION = 1
 DONE_STATUSES = ("ok", "error", "limit")
+_PAGE = 1000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -354,12 +355,113 @@ class Store:
         return {(r[0], r[1], r[2], r[3]) for r in rows}
 
     def results(self, run_id: str) -> list[EpisodeResult]:
-        """Every recorded episode of the run, in the order they were first recorded."""
+        """Every recorded episode of the run as a list, in the order they were first recorded.
+
+        Holds the whole run in memory: for a run of any size use `episodes()` instead.
+        """
+        return list(self.iter_results(run_id))
+
+    def episodes(self, run_id: str, *, owned: bool = False) -> StoredResults:
+        """The run's recorded episodes as a lazy sequence read a page at a time (see
+        `StoredResults`): what `Task.metrics` gets, with memory flat in the size of the run.
+
+        Args:
+            run_id: The run.
+            owned: The sequence's `close()` closes this store (for `load_run`).
+        """
+        return StoredResults(self, run_id, owned=owned)
+
+    def count_episodes(self, run_id: str) -> int:
+        """How many episodes of the run are recorded (any status)."""
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT result FROM episodes WHERE run_id = ? ORDER BY id", (run_id,)
-            ).fetchall()
-        return [EpisodeResult.model_validate_json(r[0]) for r in rows]
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM episodes WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return int(row[0])
+
+    def count_samples(self, run_id: str) -> int:
+        """How many distinct sample ids the run's recorded episodes have."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(DISTINCT sample_id) FROM episodes WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return int(row[0])
+
+    def iter_results(self, run_id: str, *, page: int = _PAGE) -> Iterator[EpisodeResult]:
+        """The run's episodes in the order they were first recorded, read `page` at a time."""
+        for _id, result in self._pages(
+            "SELECT id, result FROM episodes WHERE +run_id = ? AND id > ? ORDER BY id LIMIT ?",
+            run_id,
+            (-1,),
+            page,
+        ):
+            yield EpisodeResult.model_validate_json(result)
+
+    def sample_rows(self, run_id: str, *, page: int = _PAGE) -> Iterator[tuple[Any, ...]]:
+        """What the metrics need of each episode, every (task, sample_id) contiguous.
+
+        Rows are `(task, sample_id, model, subset, status, score_value, passed, order)`, where
+        `order` increases with the time an episode was first recorded. Read along the episode
+        key's index a page at a time, so no sort and no episode is held beyond its page.
+        """
+        query = (
+            "SELECT task, sample_id, epoch, model, subset, status, score_value, passed, id "
+            "FROM episodes WHERE run_id = ? AND (task, sample_id, epoch, model) > (?, ?, ?, ?) "
+            "ORDER BY task, sample_id, epoch, model LIMIT ?"
+        )
+        for task, sample_id, _epoch, *rest in self._pages(query, run_id, ("", "", -1, ""), page):
+            yield (task, sample_id, *rest)
+
+    def usage_rows(self, run_id: str, *, page: int = _PAGE) -> Iterator[tuple[Any, ...]]:
+        """`(input_tokens, output_tokens, cached_tokens, cost, usage_by_role JSON)` of each
+        episode, in the order they were first recorded (so sums add up in that order)."""
+        query = (
+            "SELECT id, input_tokens, output_tokens, cached_tokens, cost, "
+            "json_extract(result, '$.usage_by_role') FROM episodes "
+            "WHERE +run_id = ? AND id > ? ORDER BY id LIMIT ?"
+        )
+        for _id, *rest in self._pages(query, run_id, (-1,), page):
+            yield tuple(rest)
+
+    def report_results(self, run_id: str, *, batch: int = _PAGE) -> Iterator[EpisodeResult]:
+        """The run's episodes in report order: task, model, sample id (numeric ids by value,
+        "2" before "10"), epoch. SQLite sorts (spilling to disk if need be), not Python."""
+        numeric = "(sample_id <> '' AND sample_id NOT GLOB '*[^0-9]*')"
+        query = (
+            f"SELECT result FROM episodes WHERE run_id = ? ORDER BY task, model, "
+            f"CASE WHEN {numeric} THEN 0 ELSE 1 END, "
+            f"CASE WHEN {numeric} THEN CAST(sample_id AS INTEGER) ELSE 0 END, "
+            f"CASE WHEN {numeric} THEN '' ELSE sample_id END, epoch, id"
+        )
+        with self._lock:
+            cursor = self._conn.execute(query, (run_id,))
+        try:
+            while True:
+                with self._lock:
+                    rows = cursor.fetchmany(batch)
+                if not rows:
+                    return
+                for (result,) in rows:
+                    yield EpisodeResult.model_validate_json(result)
+        finally:
+            cursor.close()
+
+    def _pages(
+        self, query: str, run_id: str, start: tuple[Any, ...], page: int
+    ) -> Iterator[tuple[Any, ...]]:
+        """Keyset paging: `query` takes run_id, the last key seen, and LIMIT; a row's first
+        `len(start)` columns are its key. Each page is read under the lock, then released."""
+        last = start
+        width = len(start)
+        while True:
+            with self._lock:
+                rows = self._conn.execute(query, (run_id, *last, page)).fetchall()
+            if not rows:
+                return
+            last = tuple(rows[-1][:width])
+            yield from rows
+            if len(rows) < page:
+                return
 
     def transcript(
         self, run_id: str, task: str, sample_id: str, epoch: int, model: str
@@ -415,6 +517,72 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class StoredResults(Sequence[EpisodeResult]):
+    """A run's recorded episodes, read from its store a page at a time, never all at once.
+
+    It is a read-only `Sequence`: `len()`, repeated iteration (each pass re-reads the store, in
+    the order episodes were first recorded), `results[i]` and slices (each a query: iterate
+    rather than index in a loop). Holding one costs nothing per episode. It reads through the
+    store it came from, which must stay open while it is used.
+    """
+
+    def __init__(
+        self, store: Store, run_id: str, *, page: int = _PAGE, owned: bool = False
+    ) -> None:
+        self._store, self.run_id, self._page, self._owned = store, run_id, page, owned
+
+    def in_report_order(self) -> Iterator[EpisodeResult]:
+        """The episodes sorted for a report (see `Store.report_results`), streamed."""
+        return self._store.report_results(self.run_id)
+
+    def close(self) -> None:
+        """Close the store if this sequence owns it (`load_run`); otherwise nothing."""
+        if self._owned:
+            self._store.close()
+
+    def __enter__(self) -> StoredResults:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._store.count_episodes(self.run_id)
+
+    def __iter__(self) -> Iterator[EpisodeResult]:
+        return self._store.iter_results(self.run_id, page=self._page)
+
+    @overload
+    def __getitem__(self, index: int) -> EpisodeResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[EpisodeResult]: ...
+
+    def __getitem__(self, index: int | slice) -> EpisodeResult | list[EpisodeResult]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return self._rows(start, max(0, stop - start))
+        i = index + len(self) if index < 0 else index
+        rows = self._rows(i, 1) if i >= 0 else []
+        if not rows:
+            raise IndexError("episode index out of range")
+        return rows[0]
+
+    def _rows(self, offset: int, count: int) -> list[EpisodeResult]:
+        store = self._store
+        with store._lock:
+            rows = store._conn.execute(
+                "SELECT result FROM episodes WHERE +run_id = ? ORDER BY id LIMIT ? OFFSET ?",
+                (self.run_id, count, offset),
+            ).fetchall()
+        return [EpisodeResult.model_validate_json(r[0]) for r in rows]
+
+    def __repr__(self) -> str:
+        return f"<StoredResults run {self.run_id!r} in {self._store.path}>"
 
 
 class _Transaction:
