@@ -76,9 +76,7 @@ def _results(summary: Any, *, failed_only: bool = False) -> list[Any]:
     from agentbench._runner.store import Store
 
     with Store(Path(summary.run_dir), create=False) as store:
-        return [
-            r for r in store.iter_results(summary.run_id) if not (failed_only and r.passed)
-        ]
+        return [r for r in store.iter_results(summary.run_id) if not (failed_only and r.passed)]
 
 
 def _print_failures(summary: Any) -> None:

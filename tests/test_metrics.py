@@ -133,14 +133,27 @@ def ep(
     sample: str, epoch: int, status: str = "ok", passed: bool | None = None, **kw
 ) -> EpisodeResult:
     score = None if passed is None else Score.of(passed)
-    return EpisodeResult(run_id="r", task="demo", sample_id=sample, epoch=epoch, model="m",
-                         status=status, score=score, **kw)
+    return EpisodeResult(
+        run_id="r",
+        task="demo",
+        sample_id=sample,
+        epoch=epoch,
+        model="m",
+        status=status,
+        score=score,
+        **kw,
+    )
 
 
 def hand_run() -> list[EpisodeResult]:
     return [
-        ep("a", 1, passed=True, subset="easy",
-           usage=Usage(input_tokens=10, output_tokens=2, cost=0.5)),
+        ep(
+            "a",
+            1,
+            passed=True,
+            subset="easy",
+            usage=Usage(input_tokens=10, output_tokens=2, cost=0.5),
+        ),
         ep("a", 2, passed=True, subset="easy", usage=Usage(input_tokens=10, output_tokens=2)),
         ep("b", 1, passed=True, subset="easy"),
         ep("b", 2, passed=False, subset="easy"),
@@ -148,8 +161,14 @@ def hand_run() -> list[EpisodeResult]:
         ep("c", 1, status="error", passed=True, error="boom", subset="hard"),
         ep("c", 2, status="limit", passed=False, subset="hard"),
         # an infra error is nobody's score: sample d has one scored attempt only
-        ep("d", 1, status="infra_error", error="sandbox died", subset="hard",
-           usage=Usage(input_tokens=5, cost=0.25)),
+        ep(
+            "d",
+            1,
+            status="infra_error",
+            error="sandbox died",
+            subset="hard",
+            usage=Usage(input_tokens=5, cost=0.25),
+        ),
         ep("d", 2, passed=True, subset="hard"),
     ]
 
@@ -183,12 +202,25 @@ def test_summarise_breaks_down_by_subset() -> None:
 
 def test_summarise_graded_scores_and_task_metrics() -> None:
     results = [
-        EpisodeResult(run_id="r", task="demo", sample_id=str(i), epoch=1, model="m",
-                      score=Score(value=v, passed=v >= 0.5))
+        EpisodeResult(
+            run_id="r",
+            task="demo",
+            sample_id=str(i),
+            epoch=1,
+            model="m",
+            score=Score(value=v, passed=v >= 0.5),
+        )
         for i, v in enumerate([0.2, 0.4, 0.6, 0.8])
     ]
-    s = summarise("r", "demo", "m", results, epochs=1, expected=4,
-                  task_metrics={"failure_classes": {"syntax": 1}, "mean": 123})
+    s = summarise(
+        "r",
+        "demo",
+        "m",
+        results,
+        epochs=1,
+        expected=4,
+        task_metrics={"failure_classes": {"syntax": 1}, "mean": 123},
+    )
     assert s.metrics["mean"] == pytest.approx(0.5)
     assert s.metrics["pass@1"] == pytest.approx(0.5)
     assert s.metrics["failure_classes"] == {"syntax": 1}
@@ -203,8 +235,12 @@ def test_summarise_of_nothing_scored_has_counts_but_no_rates() -> None:
 
 
 def test_summarise_reports_each_task_when_a_run_has_several() -> None:
-    results = [*hand_run(), EpisodeResult(run_id="r", task="other", sample_id="a", epoch=1,
-                                          model="m", score=Score.of(False))]
+    results = [
+        *hand_run(),
+        EpisodeResult(
+            run_id="r", task="other", sample_id="a", epoch=1, model="m", score=Score.of(False)
+        ),
+    ]
     s = summarise("r", "demo", "m", results, epochs=2, expected=9)
     assert s.metrics["tasks"]["other"]["pass@1"] == 0.0
     assert s.metrics["tasks"]["demo"]["pass@1"] == pytest.approx(0.625)

@@ -19,12 +19,24 @@ EVIL = '<script>alert("x")</script>'
 def results() -> list[EpisodeResult]:
     def ep(sample: str, epoch: int, status: str = "ok", passed: bool = True, **kw) -> EpisodeResult:
         score = Score.of(passed, kw.pop("why", ""))
-        return EpisodeResult(run_id="run1", task="demo", sample_id=sample, epoch=epoch,
-                             model="scripted", status=status, score=score, **kw)
+        return EpisodeResult(
+            run_id="run1",
+            task="demo",
+            sample_id=sample,
+            epoch=epoch,
+            model="scripted",
+            status=status,
+            score=score,
+            **kw,
+        )
 
     return [
-        ep("HumanEval/1", 1, subset="easy",
-           usage=Usage(input_tokens=1200, output_tokens=30, cost=0.02)),
+        ep(
+            "HumanEval/1",
+            1,
+            subset="easy",
+            usage=Usage(input_tokens=1200, output_tokens=30, cost=0.02),
+        ),
         ep("HumanEval/1", 2, passed=False, subset="easy", why=f"assert failed {EVIL}"),
         ep("HumanEval/2", 1, status="error", passed=False, subset="hard", error="boom & <bang>"),
         ep("HumanEval/2", 2, status="infra_error", passed=False, subset="hard", error="died"),
@@ -34,9 +46,17 @@ def results() -> list[EpisodeResult]:
 
 @pytest.fixture
 def summary():
-    return summarise("run1", "demo", "scripted", results(), epochs=2, expected=6, duration_s=12.5,
-                     run_dir="runs/run1",
-                     task_metrics={"failure_classes": {"assertion": 1, EVIL: 2}, "avg_steps": 2.5})
+    return summarise(
+        "run1",
+        "demo",
+        "scripted",
+        results(),
+        epochs=2,
+        expected=6,
+        duration_s=12.5,
+        run_dir="runs/run1",
+        task_metrics={"failure_classes": {"assertion": 1, EVIL: 2}, "avg_steps": 2.5},
+    )
 
 
 def test_format_summary_shows_counts_rates_usage_and_breakdowns(summary) -> None:
@@ -90,8 +110,7 @@ class _Collector(HTMLParser):
 
 
 def test_html_report_is_self_contained_and_escapes_everything(summary, tmp_path: Path) -> None:
-    path = write_html_report(summary, results(), tmp_path / "out" / "report.html",
-                             link_files=False)
+    path = write_html_report(summary, results(), tmp_path / "out" / "report.html", link_files=False)
     page = path.read_text(encoding="utf-8")
     assert EVIL not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
@@ -110,8 +129,11 @@ def test_html_report_links_transcripts_and_artifacts(summary, tmp_path: Path) ->
     with Store(run_dir) as store:
         store.create_run("run1", RunConfig(task="demo", model="scripted"))
         for r in results():
-            store.record(r, [{"type": "model", "sample": r.sample_id, "epoch": r.epoch}],
-                         ["screen.png"] if r.epoch == 1 else None)
+            store.record(
+                r,
+                [{"type": "model", "sample": r.sample_id, "epoch": r.epoch}],
+                ["screen.png"] if r.epoch == 1 else None,
+            )
         shot = artifacts_dir(run_dir, "demo", "HumanEval/1", 1) / "screen.png"
         shot.parent.mkdir(parents=True)
         shot.write_bytes(b"\x89PNG")

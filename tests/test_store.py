@@ -20,8 +20,13 @@ from agentbench.types import EpisodeResult, ModelOutput, RunConfig, RunSummary, 
 def make_result(sample_id: str = "s1", epoch: int = 1, status: str = "ok", **kw) -> EpisodeResult:
     kw.setdefault("score", Score.of(True, "all tests passed"))
     return EpisodeResult(
-        run_id=kw.pop("run_id", "run1"), task="demo", sample_id=sample_id, epoch=epoch,
-        model="scripted", status=status, **kw,
+        run_id=kw.pop("run_id", "run1"),
+        task="demo",
+        sample_id=sample_id,
+        epoch=epoch,
+        model="scripted",
+        status=status,
+        **kw,
     )
 
 
@@ -59,8 +64,13 @@ def test_create_run_is_idempotent_and_keeps_created_at(store: Store) -> None:
 
 def test_record_round_trips_every_field(store: Store) -> None:
     result = make_result(
-        "HumanEval/0", 2, subset="hard", usage=Usage(input_tokens=12, output_tokens=5, cost=0.25),
-        steps=3, attempts=2, duration_s=1.5,
+        "HumanEval/0",
+        2,
+        subset="hard",
+        usage=Usage(input_tokens=12, output_tokens=5, cost=0.25),
+        steps=3,
+        attempts=2,
+        duration_s=1.5,
         score=Score(value=0.5, passed=False, explanation="1 of 2", details={"failed": ["t2"]}),
     )
     store.record(result, [{"type": "model", "t": 0.1, "text": "hi"}])
@@ -68,8 +78,11 @@ def test_record_round_trips_every_field(store: Store) -> None:
 
 
 def test_second_record_of_a_key_replaces_the_first(store: Store) -> None:
-    store.record(make_result(status="infra_error", score=None, error="container died"),
-                 [{"type": "exec", "n": 1}], ["old.png"])
+    store.record(
+        make_result(status="infra_error", score=None, error="container died"),
+        [{"type": "exec", "n": 1}],
+        ["old.png"],
+    )
     store.record(make_result(), [{"type": "exec", "n": 2}], ["new.png"])
     results = store.results("run1")
     assert len(results) == 1 and results[0].status == "ok"
@@ -87,7 +100,9 @@ def test_done_keys_count_ok_error_limit_but_not_infra_or_cancelled(store: Store)
     for i, status in enumerate(["ok", "error", "limit", "infra_error", "cancelled"]):
         store.record(make_result(f"s{i}", status=status), [])
     assert store.done_keys("run1") == {
-        ("demo", "s0", 1, "scripted"), ("demo", "s1", 1, "scripted"), ("demo", "s2", 1, "scripted")
+        ("demo", "s0", 1, "scripted"),
+        ("demo", "s1", 1, "scripted"),
+        ("demo", "s2", 1, "scripted"),
     }
     store.record(make_result("s3"), [])  # the infra error retried successfully
     assert ("demo", "s3", 1, "scripted") in store.done_keys("run1")
@@ -101,13 +116,26 @@ def test_runs_are_kept_apart(store: Store) -> None:
 
 
 def test_transcript_keeps_events_and_stringifies_odd_values(store: Store, tmp_path: Path) -> None:
-    events = [{"type": "artifact", "path": tmp_path / "a.png", "nested": {"ok": [1, 2.5, None]},
-               "raw": b"\xff\x00", "score": Score.of(True)}]
+    events = [
+        {
+            "type": "artifact",
+            "path": tmp_path / "a.png",
+            "nested": {"ok": [1, 2.5, None]},
+            "raw": b"\xff\x00",
+            "score": Score.of(True),
+        }
+    ]
     store.record(make_result(), events)
     got = store.transcript("run1", "demo", "s1", 1, "scripted")
-    assert got == [{"type": "artifact", "path": str(tmp_path / "a.png"),
-                    "nested": {"ok": [1, 2.5, None]}, "raw": "_wA=",  # url-safe base64
-                    "score": Score.of(True).model_dump(mode="json")}]
+    assert got == [
+        {
+            "type": "artifact",
+            "path": str(tmp_path / "a.png"),
+            "nested": {"ok": [1, 2.5, None]},
+            "raw": "_wA=",  # url-safe base64
+            "score": Score.of(True).model_dump(mode="json"),
+        }
+    ]
     assert store.transcript("run1", "demo", "missing", 1, "scripted") == []
 
 
@@ -120,8 +148,15 @@ def test_response_cache_round_trip(store: Store) -> None:
 
 
 def test_finish_run_stores_the_summary(store: Store) -> None:
-    summary = RunSummary(run_id="run1", task="demo", model="scripted", episodes=2, completed=2,
-                         errors=0, metrics={"pass@1": 0.5, "pass@1_ci": [0.0, 1.0]})
+    summary = RunSummary(
+        run_id="run1",
+        task="demo",
+        model="scripted",
+        episodes=2,
+        completed=2,
+        errors=0,
+        metrics={"pass@1": 0.5, "pass@1_ci": [0.0, 1.0]},
+    )
     store.finish_run("run1", summary)
     run = store.get_run("run1")
     assert run["summary"] == summary and run["finished_at"] >= run["created_at"]
@@ -175,7 +210,9 @@ def _start_writer(tmp_path: Path, count: int, block: bool) -> subprocess.Popen[s
     script.write_text(_WRITER)
     return subprocess.Popen(
         [sys.executable, str(script), str(tmp_path / "run"), str(count), "block" * block or "go"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 
