@@ -366,6 +366,9 @@ def build_run_config(params: dict[str, Any], task: str | None) -> Any:
     "--allow-errors", is_flag=True, help="Exit 0 even when episodes errored (see exit status)."
 )
 @click.option("--traceback", "tracebacks", is_flag=True, help="Print errored episodes' tracebacks.")
+@click.option(
+    "--no-baseline", is_flag=True, help="Skip the null baseline (a run of the `baseline` model)."
+)
 @click.pass_context
 def run(ctx: click.Context, task: str | None, **params: Any) -> None:
     """Run TASK with a model: every sample x epoch, concurrently, resumable.
@@ -408,6 +411,8 @@ def run(ctx: click.Context, task: str | None, **params: Any) -> None:
                 err=True,
             )
         raise
+    if not params["no_baseline"] and runner.info is not None:
+        summary = _with_baseline(runner.info.config, summary, _registry(ctx, params))
     _print_summary(summary, params["as_json"])
     if params["html"]:
         _write_html(summary.run_dir, summary.run_dir)
@@ -424,6 +429,27 @@ def run(ctx: click.Context, task: str | None, **params: Any) -> None:
         click.echo(line, err=True)
     if ending.status:
         sys.exit(ending.status)
+
+
+def _with_baseline(config: Any, summary: Any, registry: Any) -> Any:
+    """The summary with the null baseline's score (stored with the run too)."""
+    import asyncio
+    from pathlib import Path
+
+    from agentbench._runner.store import Store
+    from agentbench.baseline import baseline_for
+
+    if config.model in ("null", "baseline") or summary.completed == 0:
+        return summary
+    try:
+        baseline = asyncio.run(baseline_for(config, summary, registry=registry))
+    except Exception as exc:  # a baseline that cannot run must not cost the run's own result
+        click.echo(f"null baseline not run: {type(exc).__name__}: {exc}", err=True)
+        return summary
+    summary = summary.model_copy(update={"baseline": baseline})
+    with Store(Path(summary.run_dir), create=False) as store:
+        store.finish_run(summary.run_id, summary)
+    return summary
 
 
 class _Stop:

@@ -275,6 +275,15 @@ class Task:
         """
         return None
 
+    def baseline(self, sample: Sample) -> Any:
+        """The null baseline's answer for `sample` (the `baseline` model replies with it).
+
+        None (the default) answers nothing, as the `null` model does. A task whose checker a
+        constant answer could game declares a stronger null here: the most frequent answer of a
+        multiple-choice task, an empty class for class generation, a program that only prints.
+        """
+        return None
+
     def metrics(self, results: Sequence[Any]) -> dict[str, Any]:
         """Task-specific figures added to the run summary (e.g. failure classes).
 

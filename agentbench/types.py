@@ -381,5 +381,8 @@ class RunSummary(BaseModel):
     usage_by_role: dict[str, Usage] = Field(default_factory=dict)
     roles: dict[str, str] = Field(default_factory=dict, description="role -> model reference")
     sandbox: str | None = Field(default=None, description="the sandbox backend that ran")
+    baseline: dict[str, Any] | None = Field(
+        default=None, description="the null baseline's pass@1 and CI on the same samples"
+    )
     duration_s: float = 0.0
     run_dir: str = ""

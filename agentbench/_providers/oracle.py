@@ -73,6 +73,25 @@ def _is_response(item: dict) -> bool:  # type: ignore[type-arg]
     return bool(set(item) & RESPONSE_KEYS)
 
 
+class BaselineProvider(ModelProvider):
+    """The null baseline: answers with `task.baseline(sample)` (a task's own stronger null that
+    games weak checkers), or with an empty answer for tasks that declare none."""
+
+    name = "baseline"
+
+    async def generate(
+        self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
+    ) -> ModelOutput:
+        info = current_episode()
+        answer = None
+        if info is not None and info.task is not None:
+            answer = info.task.baseline(info.sample)
+        output = to_output(
+            answer if answer is not None else "", where="the baseline answer", model=self.name
+        )
+        return with_input_estimate(output, messages)
+
+
 class NullProvider(ModelProvider):
     """Always answers the same text: `-M answer=...` (empty by default)."""
 

@@ -143,6 +143,10 @@ def format_summary(summary: RunSummary) -> str:
         lines += _table(["metric", "value", "95% CI"], rows, "lrl")
     else:
         lines.append("  no scored episodes")
+    if s.baseline is not None:
+        from agentbench.baseline import describe
+
+        lines.append(describe(s.baseline))
     lines.append(f"Usage     {fmt_usage(s.usage)}")
     if s.subsets:
         lines.append("Subsets")

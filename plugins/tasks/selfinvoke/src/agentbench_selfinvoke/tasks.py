@@ -234,6 +234,11 @@ class SelfInvokeTask(Task):
             sample.metadata["record"], mode=self.opts.mode, base=bool(sample.metadata["base"])
         )
 
+    def baseline(self, sample: Sample) -> str:
+        """The null baseline: a program that only prints (it defines nothing the tests call)."""
+        program = "print('all tests passed')\n"
+        return program + "```\n" if self.opts.mode == "completion" else f"```python\n{program}```\n"
+
     def metrics(self, results: list[Any]) -> dict[str, Any]:
         """Failure classes, upstream-style pass@k per subset, and records left out."""
         figures = task_figures([r for r in results if isinstance(r, EpisodeResult)])

@@ -202,6 +202,14 @@ class ClassEval(Task):
             return _fenced(task["solution_code"])
         return [_fenced(m["solution_code"]) for m in task["methods_info"]]
 
+    def baseline(self, sample: Sample) -> str | list[str]:
+        """The null baseline: the class with nothing in it (as many answers as calls)."""
+        task = sample.metadata["task"]
+        empty = _fenced(f"class {task['class_name']}:\n    pass")
+        if self.opts.strategy == "holistic" or not task["methods_info"]:
+            return empty
+        return [empty for _ in task["methods_info"]]
+
     def metrics(self, results: list[Any]) -> dict[str, Any]:
         """Upstream's fun_success, fun_partial_success, class_success, class_partial_success as
         pass@k for every k up to the epochs, and the verdict counts."""
