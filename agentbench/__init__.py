@@ -89,6 +89,10 @@ _EXPORTS: dict[str, str] = {
     "Executor": "agentbench.executor",
     "Plan": "agentbench.executor",
     "build_environment": "agentbench.executor",
+    "close_environment": "agentbench.executor",
+    "run_one_episode": "agentbench.executor",
+    "EpisodeRecord": "agentbench.executor",
+    "EpisodeEnv": "agentbench.executor",
     # checkers (execution helpers tasks share)
     "run_python": "agentbench.checkers",
     "run_unittest": "agentbench.checkers",

@@ -19,7 +19,7 @@ name = "{dist}"
 version = "0.1.0"
 description = "{description}"
 requires-python = ">=3.11"
-dependencies = ["agentbench"]
+dependencies = ["agentbench-runner"]
 
 [project.entry-points.agentbench]
 {name} = "{package}.plugin"
@@ -42,7 +42,7 @@ SOURCE = """
 # Where agentbench comes from until it is on a package index: this installation's source tree.
 # Once published, delete this table (or point it at a git URL: `git = "https://..."`).
 [tool.uv.sources]
-agentbench = {{ path = "{path}", editable = true }}
+agentbench-runner = {{ path = "{path}", editable = true }}
 """
 
 PLUGIN = '''\
@@ -250,8 +250,9 @@ uv run agentbench list plugins                  # it is found through its entry 
 
 Until agentbench is on a package index, `[tool.uv.sources]` in pyproject.toml points at the
 agentbench source tree this plugin was made from; replace it with a git source
-(`agentbench = {{ git = "https://...", subdirectory = "." }}`) to share the plugin, and drop it
-once agentbench is published. Import only from `agentbench` (its public API), never from a module
+(`agentbench-runner = {{ git = "https://..." }}`) to share the plugin, and drop it once
+agentbench is published (as `agentbench-runner`: the PyPI name `agentbench` is another
+project). Import only from `agentbench` (its public API), never from a module
 whose name starts with `_`.
 """
 
@@ -282,7 +283,7 @@ def write_plugin(root: Path, name: str, kind: str) -> list[Path]:
     )
     values = {
         "name": name,
-        "dist": f"agentbench-{name}",
+        "dist": f"agentbench-runner-{name}",
         "package": package,
         "cls": cls,
         "module": module,

@@ -19,14 +19,12 @@ import abc
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentbench._runner.episode import EpisodeEnv, EpisodeRecord  # public through agentbench
 from agentbench.types import RunConfig, Sample
-
-if TYPE_CHECKING:
-    from agentbench._runner.episode import EpisodeEnv, EpisodeRecord
 
 Sink = Callable[["EpisodeRecord"], Awaitable[None]]
 
@@ -75,6 +73,23 @@ class Executor(abc.ABC):
         Raises:
             AgentbenchError: a user error that every episode would hit (the run stops).
         """
+
+
+async def run_one_episode(env: EpisodeEnv, sample: Sample, epoch: int) -> EpisodeRecord:
+    """Run one (sample, epoch) in `env`, as the runner does (infrastructure retries included),
+    and return its record for the sink: what an executor running elsewhere calls per episode."""
+    from agentbench._runner.episode import run_episode
+
+    return await run_episode(env, sample, epoch)
+
+
+async def close_environment(env: EpisodeEnv) -> None:
+    """Close what `build_environment` opened: the models of every role and the sandbox backend."""
+    for model in {id(m): m for m in env.models.values()}.values():
+        await model.aclose()
+    close = getattr(env.backend, "aclose", None)
+    if close is not None:
+        await close()
 
 
 def build_environment(plan: Plan) -> EpisodeEnv:

@@ -373,7 +373,7 @@ class RunTally:
             errors=counts["errors"],
             infra_errors=counts["infra_errors"],
             provider_errors=counts["provider_errors"],
-            left_out=counts["episodes"] - counts["completed"] - counts["errors"],
+            left_out=counts["infra_errors"] + counts["provider_errors"] + counts["cancelled"],
             epochs=epochs,
             samples=counts["samples"],
             metrics=metrics,

@@ -23,6 +23,8 @@ from agentbench.errors import PluginError, UnknownNameError
 log = logging.getLogger("agentbench.plugins")
 
 ENTRY_POINT_GROUP = "agentbench"
+#: The distribution agentbench itself is installed as ("agentbench" on PyPI is another project).
+CORE_DISTRIBUTION = "agentbench-runner"
 BUILTIN_PLUGINS = ("agentbench._providers", "agentbench._sandboxes", "agentbench._executors")
 
 
@@ -124,8 +126,8 @@ def load_plugins(
     owners: dict[str, str] = {}
     for module_name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(module_name), name=module_name)
-        owners[module_name] = "agentbench"
-        registry.plugins.append(PluginInfo(module_name, "agentbench", True))
+        owners[module_name] = CORE_DISTRIBUTION
+        registry.plugins.append(PluginInfo(module_name, CORE_DISTRIBUTION, True))
     eps = _entry_points()
     _check_allowed(allowed, eps)
     seen: set[tuple[str, str]] = set()
@@ -206,7 +208,7 @@ def _check_allowed(allowed: set[str] | None, eps: list[Any]) -> None:
     if allowed is None:
         return
     known = {ep.name for ep in eps} | {_dist_name(ep) for ep in eps}
-    known |= {"agentbench", *BUILTIN_PLUGINS}
+    known |= {"agentbench", CORE_DISTRIBUTION, *BUILTIN_PLUGINS}
     for item in sorted(allowed - known):
         raise UnknownNameError("plugin", item, known)
 

@@ -32,11 +32,11 @@ def test_a_plan_is_plain_data_that_rebuilds_its_environment(tmp_path: Path) -> N
 
 
 async def test_an_unknown_executor_is_an_error_before_anything_runs(tmp_path: Path) -> None:
-    with pytest.raises(UnknownNameError, match="unknown executor 'ray'"):
+    with pytest.raises(UnknownNameError, match="unknown executor 'nosuch'"):
         await run_async(
             "t-say",
             model="t-say",
-            executor="ray",
+            executor="nosuch",
             run_dir=str(tmp_path / "runs"),
             registry=load_plugins(extra=[FX]),
         )

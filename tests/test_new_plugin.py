@@ -38,7 +38,8 @@ def test_a_new_plugin_passes_its_own_tests_with_no_edits(tmp_path: Path, kind: s
     root = tmp_path / f"my-{kind}"
     pyproject = (root / "pyproject.toml").read_text()
     assert f'my-{kind} = "agentbench_my_{kind}.plugin"' in pyproject
-    assert 'agentbench = { path = "' in pyproject  # a source until agentbench is published
+    assert 'dependencies = ["agentbench-runner"]' in pyproject  # "agentbench" on PyPI: another
+    assert 'agentbench-runner = { path = "' in pyproject  # a source until it is published
     env = dict(os.environ, PYTHONPATH=str(root / "src"))
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
@@ -57,7 +58,7 @@ def test_a_new_task_plugin_installed_runs_with_the_oracle_at_100_percent(tmp_pat
     env = _install(
         tmp_path / "site",
         tmp_path / "word-flip",
-        "agentbench-word-flip",
+        "agentbench-runner-word-flip",
         "word-flip",
         "agentbench_word_flip",
     )

@@ -48,7 +48,7 @@ def task_plugin(task: str) -> str:
 
 def test_builtins_load_as_plugins_of_the_agentbench_distribution(site) -> None:
     registry = load_plugins()
-    builtin = {p.name: p for p in registry.plugins if p.distribution == "agentbench"}
+    builtin = {p.name: p for p in registry.plugins if p.distribution == "agentbench-runner"}
     assert set(builtin) == {
         "agentbench._providers",
         "agentbench._sandboxes",
@@ -56,7 +56,7 @@ def test_builtins_load_as_plugins_of_the_agentbench_distribution(site) -> None:
     }
     assert all(p.loaded for p in builtin.values())
     assert {"scripted", "oracle", "null", "replay"} <= set(registry.providers)
-    assert registry.sandboxes["local"][1] == "agentbench"
+    assert registry.sandboxes["local"][1] == "agentbench-runner"
 
 
 def test_an_installed_distribution_is_found_through_its_entry_point(site) -> None:
@@ -111,7 +111,8 @@ def test_a_third_party_cannot_take_a_builtin_name(site) -> None:
     )
     site("impostor", source)
     with pytest.raises(
-        PluginError, match="model provider 'scripted' is registered by both agentbench and impostor"
+        PluginError,
+        match="model provider 'scripted' is registered by both agentbench-runner and impostor",
     ):
         load_plugins()
 

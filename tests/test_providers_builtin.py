@@ -46,7 +46,7 @@ async def call(prov, sample_id: str = "s1", epoch: int = 0, task: Task | None = 
 
 def test_the_four_are_registered_by_agentbench(providers) -> None:
     for name in ("scripted", "oracle", "null", "replay"):
-        assert providers[name][1] == "agentbench", name
+        assert providers[name][1] == "agentbench-runner", name
 
 
 # -- scripted --------------------------------------------------------------------------------

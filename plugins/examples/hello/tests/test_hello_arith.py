@@ -14,8 +14,8 @@ from agentbench.testing import run_episode, scripted, tool_call
 def task_cls():
     registry = load_plugins()
     info = next(p for p in registry.plugins if p.name == "hello")
-    assert info.loaded and info.distribution == "agentbench-example-hello"
-    assert registry.tasks["hello-arith"][1] == "agentbench-example-hello"
+    assert info.loaded and info.distribution == "agentbench-runner-example-hello"
+    assert registry.tasks["hello-arith"][1] == "agentbench-runner-example-hello"
     return registry.task("hello-arith")
 
 
