@@ -85,6 +85,9 @@ _EXPORTS: dict[str, str] = {
     "SandboxBackend": "agentbench.sandbox",
     "ImageBuild": "agentbench.sandbox",
     "SandboxImage": "agentbench.sandbox",
+    # data downloads
+    "cached_download": "agentbench.downloads",
+    "cache_dir": "agentbench.downloads",
     # executors
     "Executor": "agentbench.executor",
     "Plan": "agentbench.executor",

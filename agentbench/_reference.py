@@ -25,6 +25,7 @@ GROUPS = [
     ("Sandboxes", "agentbench.sandbox"),
     ("Checkers", "agentbench.checkers", "agentbench.sealed"),
     ("Running and executors", "agentbench.api", "agentbench.executor", "agentbench.metrics"),
+    ("Data downloads", "agentbench.downloads"),
     ("Plugins", "agentbench.plugins", "agentbench.hookspecs"),
     ("Errors", "agentbench.errors"),
 ]

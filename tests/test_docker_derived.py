@@ -33,7 +33,7 @@ async def test_a_derived_image_is_built_once_and_reused_by_the_next_run(
 ) -> None:
     from agentbench._sandboxes.docker import DockerBackend
 
-    monkeypatch.setenv("AGENTBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("AGENTBENCH_CACHE_DIR", str(tmp_path / "cache"))
     build = _build(uuid.uuid4().hex)  # new content: a real build
     try:
         for run in range(2):
@@ -57,7 +57,7 @@ async def test_a_failed_build_is_an_infrastructure_error_naming_the_episode(
 ) -> None:
     from agentbench._sandboxes.docker import DockerBackend
 
-    monkeypatch.setenv("AGENTBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("AGENTBENCH_CACHE_DIR", str(tmp_path / "cache"))
     broken = ImageBuild(
         name="test-broken",
         dockerfile=f"FROM agentbench/python:latest\nRUN exit 3 # {uuid.uuid4()}\n",

@@ -283,9 +283,10 @@ def bootstrap_base(ref: str, *, echo: Echo = print) -> None:
 
 
 def builds_dir() -> Path:
-    """Where the logs of derived-image builds are kept (`$AGENTBENCH_CACHE/builds`)."""
-    root = Path(os.environ.get("AGENTBENCH_CACHE") or Path.home() / ".cache" / "agentbench")
-    return root / "builds"
+    """Where the logs of derived-image builds are kept (`$AGENTBENCH_CACHE_DIR/builds`)."""
+    from agentbench.downloads import cache_dir
+
+    return cache_dir("builds")
 
 
 def build_derived(client: Any, build: Any, *, echo: Echo = print) -> tuple[str, Path, float]:

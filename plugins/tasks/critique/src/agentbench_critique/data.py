@@ -10,18 +10,14 @@ trust-on-first-use (the digest of the first download is recorded beside the file
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentbench import ConfigError, DataError
+from agentbench import ConfigError, DataError, cached_download
+from agentbench import cache_dir as core_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +66,7 @@ def parse_tasks(value: str | list[str] | None) -> list[str]:
 
 def cache_dir() -> Path:
     """Where downloads are kept: $AGENTBENCH_CACHE_DIR or ~/.cache/agentbench, then critique/."""
-    root = os.environ.get("AGENTBENCH_CACHE_DIR") or Path.home() / ".cache" / "agentbench"
-    return Path(root) / "critique" / REVISION[:12]
+    return core_cache_dir("critique", REVISION[:12])
 
 
 def task_file(task: str, data: str | None, base_url: str | None = None) -> Path:
@@ -90,52 +85,13 @@ def task_file(task: str, data: str | None, base_url: str | None = None) -> Path:
 
 def fetch(url: str, *, task: str, timeout: float = 60.0) -> Path:
     """The cached copy of a task file, downloaded first if missing or corrupt."""
-    target = cache_dir() / task / SPLIT_FILE
-    digest_file = target.with_name(SPLIT_FILE + ".sha256")
-    recorded = digest_file.read_text().strip() if digest_file.is_file() else ""
-    if target.is_file() and recorded and _sha256(target.read_bytes()) == recorded:
-        return target
-    payload = _download(url, task, timeout)
-    digest = _sha256(payload)
-    if recorded and digest != recorded:
-        raise DataError(
-            f"checksum mismatch for {task}/{SPLIT_FILE} from {url}: "
-            f"first download had sha256 {recorded}, this one {digest}",
-            f"check the source, or delete {digest_file} to trust the new file",
-        )
-    _atomic_write(target, payload)
-    if not recorded:
-        log.warning("trusting %s on first use (sha256 %s)", url, digest)
-    _atomic_write(digest_file, (digest + "\n").encode())
-    return target
-
-
-def _download(url: str, task: str, timeout: float) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "agentbench-critique"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return bytes(response.read())
-    except (urllib.error.URLError, OSError) as exc:
-        raise DataError(
-            f"could not download {task}/{SPLIT_FILE} from {url} ({getattr(exc, 'reason', exc)})",
-            "offline? pass a local copy of upstream's data/mix_data with -T data=DIR",
-        ) from None
-
-
-def _sha256(payload: bytes) -> str:
-    return hashlib.sha256(payload).hexdigest()
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    return cached_download(
+        url,
+        cache_dir() / task / SPLIT_FILE,
+        what=f"{task}/{SPLIT_FILE}",
+        fix="offline? pass a local copy of upstream's data/mix_data with -T data=DIR",
+        timeout=timeout,
+    )
 
 
 def load_task(task: str, path: Path, *, on_bad_record: str = "fail") -> TaskData:

@@ -9,19 +9,15 @@ file and every later use must match it).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from agentbench import DataError
+from agentbench import DataError, cached_download
+from agentbench import cache_dir as core_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +49,7 @@ class LoadedData:
 
 def cache_dir() -> Path:
     """Where downloads are kept: $AGENTBENCH_CACHE_DIR or ~/.cache/agentbench, then selfinvoke/."""
-    root = os.environ.get("AGENTBENCH_CACHE_DIR") or Path.home() / ".cache" / "agentbench"
-    return Path(root) / "selfinvoke" / REVISION[:12]
+    return core_cache_dir("selfinvoke", REVISION[:12])
 
 
 def demo_path(filename: str) -> Path:
@@ -84,66 +79,14 @@ def resolve_data(
 
 def fetch(url: str, *, filename: str, sha256: str | None, timeout: float = 60.0) -> Path:
     """The cached copy of `url`, downloaded first if missing or corrupt, checksum verified."""
-    target = cache_dir() / filename
-    recorded = _recorded_digest(target)
-    expected = (sha256 or recorded or "").lower() or None
-    if target.is_file() and expected and _digest(target.read_bytes()) == expected:
-        return target
-    payload = _download(url, filename, timeout)
-    digest = _digest(payload)
-    if expected and digest != expected:
-        raise DataError(
-            f"checksum mismatch for {filename} from {url}: "
-            f"expected sha256 {expected}, got {digest}",
-            f"download {filename} yourself and pass it with -T data=PATH",
-        )
-    _atomic_write(target, payload)
-    if expected is None:
-        log.warning(
-            "trusting %s on first use (sha256 %s), recorded for later runs", filename, digest
-        )
-    _atomic_write(_digest_path(target), (digest + "\n").encode())
-    return target
-
-
-def _download(url: str, filename: str, timeout: float) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "agentbench-selfinvoke"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return bytes(response.read())
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DataError(
-            f"could not download {filename} from {url} ({reason})",
-            f"offline? pass a local copy of upstream's {filename} with -T data=PATH",
-        ) from None
-
-
-def _digest(payload: bytes) -> str:
-    return hashlib.sha256(payload).hexdigest()
-
-
-def _digest_path(target: Path) -> Path:
-    return target.with_name(target.name + ".sha256")
-
-
-def _recorded_digest(target: Path) -> str | None:
-    try:
-        return _digest_path(target).read_text().strip() or None
-    except OSError:
-        return None
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    return cached_download(
+        url,
+        cache_dir() / filename,
+        what=filename,
+        fix=f"offline? pass a local copy of upstream's {filename} with -T data=PATH",
+        sha256=sha256,
+        timeout=timeout,
+    )
 
 
 def load_records(path: Path, *, on_bad_record: str = "fail") -> LoadedData:

@@ -9,17 +9,13 @@ the first download is recorded beside the cached file and every later use must m
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from agentbench import DataError
+from agentbench import DataError, cached_download
+from agentbench import cache_dir as core_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +41,7 @@ METHOD_FIELDS = ("method_name", "method_description", "solution_code")
 
 def cache_dir(folder: str = f"classeval/{REVISION}") -> Path:
     """Where downloads are kept: $AGENTBENCH_CACHE_DIR or ~/.cache/agentbench, then `folder`."""
-    root = os.environ.get("AGENTBENCH_CACHE_DIR") or Path.home() / ".cache" / "agentbench"
-    return Path(root) / folder
+    return core_cache_dir(folder)
 
 
 def resolve_data(data: str | None, *, url: str | None = None, sha256: str | None = None) -> Path:
@@ -71,54 +66,14 @@ def fetch(
     folder: str = f"classeval/{REVISION}",
 ) -> Path:
     """The cached copy of `url`, downloaded first if missing or corrupt, checksum verified."""
-    target = cache_dir(folder) / filename
-    digest_file = target.with_name(target.name + ".sha256")
-    recorded = digest_file.read_text().strip() if digest_file.is_file() else ""
-    expected = (sha256 or recorded).lower() or None
-    if target.is_file() and expected and _digest(target.read_bytes()) == expected:
-        return target
-    payload = _download(url, timeout, filename)
-    digest = _digest(payload)
-    if expected and digest != expected:
-        raise DataError(
-            f"checksum mismatch for {filename} from {url}: "
-            f"expected sha256 {expected}, got {digest}",
-            f"download {filename} yourself and pass it with -T data=PATH",
-        )
-    if expected is None:
-        log.warning("trusting %s on first use (sha256 %s), recorded for later runs", url, digest)
-    _atomic_write(target, payload)
-    _atomic_write(digest_file, (digest + "\n").encode())
-    return target
-
-
-def _download(url: str, timeout: float, filename: str = FILENAME) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "agentbench-classgen"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return bytes(response.read())
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DataError(
-            f"could not download {filename} from {url} ({reason})",
-            f"offline? pass a local copy of upstream's data/{filename} with -T data=PATH",
-        ) from None
-
-
-def _digest(payload: bytes) -> str:
-    return hashlib.sha256(payload).hexdigest()
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    return cached_download(
+        url,
+        cache_dir(folder) / filename,
+        what=filename,
+        fix=f"offline? pass a local copy of upstream's data/{filename} with -T data=PATH",
+        sha256=sha256,
+        timeout=timeout,
+    )
 
 
 def load_tasks(path: Path) -> list[dict[str, Any]]:
