@@ -499,6 +499,14 @@ class _Tallies:
         means = array("d", np.asarray(self.mean[lo:hi], dtype=np.float64)[order].tobytes())
         figures["mean"] = sum(means) / len(means)
         figures["mean_ci"] = list(bootstrap_ci(means))
+        repeated = [(n, c) for n, c in zip(ns, cs, strict=True) if n >= 2]
+        if epochs > 1 and repeated:
+            # How much a sample's outcome varies from epoch to epoch: the share of samples that
+            # both passed and failed, and the mean unbiased variance of their pass outcomes.
+            figures["flip_share"] = sum(0 < c < n for n, c in repeated) / len(repeated)
+            figures["sample_variance"] = sum(
+                c * (n - c) / (n * (n - 1)) for n, c in repeated
+            ) / len(repeated)
         return figures
 
 

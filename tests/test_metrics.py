@@ -258,3 +258,28 @@ def test_sample_scores_feed_paired_difference() -> None:
     scores = sample_scores(hand_run())
     assert scores == {"a": 1.0, "b": 0.5, "c": 0.0, "d": 1.0}
     assert sample_scores(hand_run(), passed=True)["b"] == 0.5
+
+
+def test_epoch_to_epoch_variance_is_in_the_summary() -> None:
+    from agentbench.metrics import summarise
+    from agentbench.types import EpisodeResult, Score
+
+    def episode(sample: str, epoch: int, passed: bool) -> EpisodeResult:
+        return EpisodeResult(
+            run_id="r",
+            task="t",
+            sample_id=sample,
+            epoch=epoch,
+            model="m",
+            score=Score.of(passed),
+        )
+
+    # s0 always passes, s1 never, s2 passes 1 of 4, s3 passes 2 of 4: two samples flip.
+    outcomes = {"s0": [1, 1, 1, 1], "s1": [0, 0, 0, 0], "s2": [1, 0, 0, 0], "s3": [1, 0, 1, 0]}
+    results = [episode(s, e, bool(v)) for s, vs in outcomes.items() for e, v in enumerate(vs)]
+    metrics = summarise("r", "t", "m", results, epochs=4, expected=16).metrics
+    assert metrics["flip_share"] == 0.5
+    # unbiased variances: 0, 0, 1*3/(4*3) = 0.25, 2*2/(4*3) = 1/3
+    assert metrics["sample_variance"] == pytest.approx((0.25 + 1 / 3) / 4)
+    single = summarise("r", "t", "m", results[:4], epochs=1, expected=4).metrics
+    assert "flip_share" not in single

@@ -76,6 +76,12 @@ def _old_figures(results: list[EpisodeResult], epochs: int) -> dict[str, Any]:
     means = [sum(_old_value(r) for r in g) / len(g) for g in per_sample.values()]
     figures["mean"] = sum(means) / len(means)
     figures["mean_ci"] = list(bootstrap_ci(means))
+    repeated = [(n, c) for n, c in tallies if n >= 2]
+    if epochs > 1 and repeated:  # the epoch-to-epoch figures, computed the plain way
+        figures["flip_share"] = sum(0 < c < n for n, c in repeated) / len(repeated)
+        figures["sample_variance"] = sum(c * (n - c) / (n * (n - 1)) for n, c in repeated) / len(
+            repeated
+        )
     return figures
 
 

@@ -10,7 +10,7 @@ from agentbench.types import RunSummary, Usage
 _PASS_AT = re.compile(r"^pass@(\d+)$")
 _MAX_VALUE_CHARS = 160
 # Figures every summary has; anything else in `metrics` came from the task.
-CORE_METRICS = ("mean", "passed", "tasks")
+CORE_METRICS = ("mean", "passed", "tasks", "flip_share", "sample_variance")
 SUBSET_COUNTS = ("samples", "episodes", "errors", "infra_errors")
 
 
@@ -143,6 +143,11 @@ def format_summary(summary: RunSummary) -> str:
         lines += _table(["metric", "value", "95% CI"], rows, "lrl")
     else:
         lines.append("  no scored episodes")
+    if "flip_share" in m:
+        lines.append(
+            f"Variance  {m['flip_share']:.1%} of samples both passed and failed across epochs; "
+            f"mean per-sample variance {m['sample_variance']:.3f}"
+        )
     if s.baseline is not None:
         from agentbench.baseline import describe
 
