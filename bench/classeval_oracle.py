@@ -111,7 +111,7 @@ def main() -> None:
         cmd = [
             "agentbench", "run", "classeval", "--model", "oracle", "-T", f"data={data}",
             "-T", "strategy=holistic", "--sandbox", "docker", "--run-dir", tmp,
-            "--run-name", "bench", "--max-episodes", str(args.max_episodes), "--json",
+            "--run-name", "bench", "--max-episodes", str(args.max_episodes), "--json", "--no-baseline",
             "--no-progress",
         ]  # fmt: skip
         start = time.perf_counter()

@@ -93,7 +93,7 @@ def main() -> None:
         cmd = [
             "agentbench", "run", "humaneval-pro", "--model", "oracle", "-T", f"data={data}",
             "--sandbox", "docker", "--run-dir", tmp, "--run-name", "bench",
-            "--max-episodes", str(args.max_episodes), "--json", "--no-progress",
+            "--max-episodes", str(args.max_episodes), "--json", "--no-progress", "--no-baseline",
         ]  # fmt: skip
         start = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True)
