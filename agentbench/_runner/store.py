@@ -24,17 +24,17 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 from urllib.parse import quote
 
 from pydantic_core import to_json
 
-from agentbench.errors import ConfigError, DataError
+from agentbench._runner.run_dirs import DB_NAME, find_run_dir
+from agentbench.errors import DataError
 from agentbench.types import EpisodeResult, ModelOutput, RunConfig, RunSummary
 
-DB_NAME = "agentbench.db"
 SCHEMA_VERSION = 1
 DONE_STATUSES = ("ok", "error", "limit")
 _PAGE = 1000
@@ -519,72 +519,6 @@ class Store:
         self.close()
 
 
-class StoredResults(Sequence[EpisodeResult]):
-    """A run's recorded episodes, read from its store a page at a time, never all at once.
-
-    It is a read-only `Sequence`: `len()`, repeated iteration (each pass re-reads the store, in
-    the order episodes were first recorded), `results[i]` and slices (each a query: iterate
-    rather than index in a loop). Holding one costs nothing per episode. It reads through the
-    store it came from, which must stay open while it is used.
-    """
-
-    def __init__(
-        self, store: Store, run_id: str, *, page: int = _PAGE, owned: bool = False
-    ) -> None:
-        self._store, self.run_id, self._page, self._owned = store, run_id, page, owned
-
-    def in_report_order(self) -> Iterator[EpisodeResult]:
-        """The episodes sorted for a report (see `Store.report_results`), streamed."""
-        return self._store.report_results(self.run_id)
-
-    def close(self) -> None:
-        """Close the store if this sequence owns it (`load_run`); otherwise nothing."""
-        if self._owned:
-            self._store.close()
-
-    def __enter__(self) -> StoredResults:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __len__(self) -> int:
-        return self._store.count_episodes(self.run_id)
-
-    def __iter__(self) -> Iterator[EpisodeResult]:
-        return self._store.iter_results(self.run_id, page=self._page)
-
-    @overload
-    def __getitem__(self, index: int) -> EpisodeResult: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[EpisodeResult]: ...
-
-    def __getitem__(self, index: int | slice) -> EpisodeResult | list[EpisodeResult]:
-        if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
-            if step != 1:
-                return [self[i] for i in range(start, stop, step)]
-            return self._rows(start, max(0, stop - start))
-        i = index + len(self) if index < 0 else index
-        rows = self._rows(i, 1) if i >= 0 else []
-        if not rows:
-            raise IndexError("episode index out of range")
-        return rows[0]
-
-    def _rows(self, offset: int, count: int) -> list[EpisodeResult]:
-        store = self._store
-        with store._lock:
-            rows = store._conn.execute(
-                "SELECT result FROM episodes WHERE +run_id = ? ORDER BY id LIMIT ? OFFSET ?",
-                (self.run_id, count, offset),
-            ).fetchall()
-        return [EpisodeResult.model_validate_json(r[0]) for r in rows]
-
-    def __repr__(self) -> str:
-        return f"<StoredResults run {self.run_id!r} in {self._store.path}>"
-
-
 class _Transaction:
     """`BEGIN IMMEDIATE` ... `COMMIT` (or `ROLLBACK` on error) under the store's lock."""
 
@@ -606,41 +540,7 @@ class _Transaction:
             self._lock.release()
 
 
-def find_run_dir(ref: str, runs_root: Path | str = Path("runs")) -> Path:
-    """The directory holding the run's `agentbench.db`.
+# Kept importable from here (the runner, the API and the CLI import them from this module).
+from agentbench._runner.stored import StoredResults  # noqa: E402
 
-    Args:
-        ref: A run id or run name (looked up under `runs_root`, a unique prefix is enough), a run
-            directory, or the path of an `agentbench.db` file.
-        runs_root: Where runs live (the `--run-dir` option).
-
-    Raises:
-        DataError: The directory exists but holds no agentbench database.
-        ConfigError: No run matches `ref` (or a prefix matches several).
-    """
-    runs_root = Path(runs_root)
-    direct = Path(ref)
-    if direct.is_file() and direct.name == DB_NAME:
-        return direct.parent
-    for candidate in (direct, runs_root / ref):
-        if (candidate / DB_NAME).is_file():
-            return candidate
-    matches = []
-    if runs_root.is_dir() and ref and "/" not in ref:
-        matches = sorted(
-            d for d in runs_root.iterdir() if d.name.startswith(ref) and (d / DB_NAME).is_file()
-        )
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        names = ", ".join(d.name for d in matches[:5])
-        raise ConfigError(f"run {ref!r} is ambiguous: {names}", "give more of the run id")
-    for candidate in (direct, runs_root / ref):
-        if candidate.is_dir():
-            raise DataError(
-                f"{candidate} holds no {DB_NAME}", "pass a run directory made by `agentbench run`"
-            )
-    raise ConfigError(
-        f"no run {ref!r} in {runs_root}/",
-        f"pass a run id (see `ls {runs_root}`) or a run directory",
-    )
+__all__ = ["DB_NAME", "Store", "StoredResults", "artifacts_dir", "find_run_dir", "safe_segment"]
