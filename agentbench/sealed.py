@@ -43,8 +43,10 @@ SYNTAX_ERRORS = frozenset({"SyntaxError", "IndentationError", "TabError"})
 
 @cache
 def harness_source() -> bytes:
-    """The harness program, as sent to the sandbox."""
-    return resources.files("agentbench._sealed").joinpath("harness_main.py").read_bytes()
+    """The harness program, as sent to the sandbox: unittest mode first, main (which runs) last."""
+    parts = resources.files("agentbench._sealed")
+    pieces = ("harness_unittest.py", "harness_main.py")
+    return b"\n".join(parts.joinpath(name).read_bytes() for name in pieces)
 
 
 @dataclass
