@@ -9,6 +9,7 @@ Installed with agentbench, it is active in any project whose tests run pytest:
     - `agentbench_run_dir`: a temporary `--run-dir` for runs made in a test;
     - `docker_required`: skips the test when no Docker engine answers, or fails it when
       `AGENTBENCH_REQUIRE_DOCKER=1` (set that in CI, so Docker tests never skip silently);
+      `require_docker("python", ...)` does the same and also wants those sandbox images built;
     - `openai_server`, `anthropic_server`: local servers speaking those wire protocols
       (`agentbench.fakeservers`), started on 127.0.0.1 for the test; point a provider at
       `server.base_url`.
@@ -68,17 +69,47 @@ def agentbench_run_dir(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def docker_required() -> None:
-    """Skip without a Docker engine (fail instead under AGENTBENCH_REQUIRE_DOCKER=1)."""
-    from agentbench.plugins import get_registry
+def require_docker(*images: str) -> None:
+    """Skip the calling test without a Docker engine or one of the sandbox `images` built.
 
-    if get_registry().sandbox("docker").available():
+    `images` are sandbox image names (`"python"` for `agentbench/python:latest`). Under
+    `AGENTBENCH_REQUIRE_DOCKER=1` the test fails instead, so CI never skips Docker tests silently.
+    Call it from a fixture of any scope (a session fixture checks the images once).
+    """
+    reason = _docker_missing(images)
+    if reason is None:
         return
-    reason = "no Docker engine answers (start dockerd to run the docker tests)"
     if os.environ.get("AGENTBENCH_REQUIRE_DOCKER") == "1":
         pytest.fail(f"{reason}; AGENTBENCH_REQUIRE_DOCKER=1 forbids skipping")
     pytest.skip(reason)
+
+
+def _docker_missing(images: tuple[str, ...]) -> str | None:
+    from agentbench.plugins import get_registry
+
+    if not get_registry().sandbox("docker").available():
+        return "no Docker engine answers (start dockerd to run the docker tests)"
+    if not images:
+        return None
+    import docker
+
+    client = docker.from_env()
+    try:
+        for name in images:
+            tag = f"agentbench/{name}:latest"
+            try:
+                client.images.get(tag)
+            except docker.errors.ImageNotFound:
+                return f"image {tag} is not built (agentbench sandbox build {name})"
+    finally:
+        client.close()
+    return None
+
+
+@pytest.fixture
+def docker_required() -> None:
+    """Skip without a Docker engine (fail instead under AGENTBENCH_REQUIRE_DOCKER=1)."""
+    require_docker()
 
 
 @async_fixture

@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from agentbench_critique.tasks import RealCritic
 
-from agentbench import get_registry
+from agentbench.pytest_plugin import require_docker
 from agentbench.testing import run_episode
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realcritic"
-PYTHON_IMAGE = "agentbench/python:latest"
 
 
 @pytest.fixture(scope="module")
 def docker_ready() -> None:
     """Skip (or fail, with AGENTBENCH_REQUIRE_DOCKER=1) without an engine and the python image."""
-    import docker
-
-    reason = None
-    if not get_registry().sandbox("docker").available():
-        reason = "no Docker engine answers"
-    else:
-        client = docker.from_env()
-        try:
-            client.images.get(PYTHON_IMAGE)
-        except docker.errors.ImageNotFound:
-            reason = f"image {PYTHON_IMAGE} is not built (agentbench sandbox build python)"
-        finally:
-            client.close()
-    if reason and os.environ.get("AGENTBENCH_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"{reason} (AGENTBENCH_REQUIRE_DOCKER=1 forbids skipping)")
-    if reason:
-        pytest.skip(reason)
+    require_docker("python")
 
 
 @pytest.mark.docker

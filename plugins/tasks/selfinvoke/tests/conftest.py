@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agentbench import EpisodeResult, RunConfig, RunSummary, get_registry, hookimpl, run_async
+from agentbench import EpisodeResult, RunConfig, RunSummary, hookimpl, run_async
+from agentbench.pytest_plugin import require_docker
 
-PYTHON_IMAGE = "agentbench/python:latest"
 RunTask = Callable[..., Awaitable[tuple[RunSummary, dict[str, EpisodeResult]]]]
 
 
@@ -52,20 +51,4 @@ def run_task(tmp_path: Path) -> RunTask:
 @pytest.fixture(scope="session")
 def docker_ready() -> None:
     """Skip (or fail, with AGENTBENCH_REQUIRE_DOCKER=1) without an engine and the python image."""
-    import docker
-
-    reason = None
-    if not get_registry().sandbox("docker").available():
-        reason = "no Docker engine answers"
-    else:
-        client = docker.from_env()
-        try:
-            client.images.get(PYTHON_IMAGE)
-        except docker.errors.ImageNotFound:
-            reason = f"image {PYTHON_IMAGE} is not built (agentbench sandbox build python)"
-        finally:
-            client.close()
-    if reason and os.environ.get("AGENTBENCH_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"{reason} (AGENTBENCH_REQUIRE_DOCKER=1 forbids skipping)")
-    if reason:
-        pytest.skip(reason)
+    require_docker("python")
