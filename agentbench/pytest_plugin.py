@@ -12,14 +12,16 @@ Installed with agentbench, it is active in any project whose tests run pytest:
       `require_docker("python", ...)` does the same and also wants those sandbox images built;
     - `openai_server`, `anthropic_server`: local servers speaking those wire protocols
       (`agentbench.fakeservers`), started on 127.0.0.1 for the test; point a provider at
-      `server.base_url`.
+      `server.base_url`;
+    - `file_server`: a static file server (`agentbench.fakeservers.FileServer`) for testing a
+      loader's download path: write files under `file_server.root`, fetch `file_server.url + name`.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,15 @@ def _docker_missing(images: tuple[str, ...]) -> str | None:
 def docker_required() -> None:
     """Skip without a Docker engine (fail instead under AGENTBENCH_REQUIRE_DOCKER=1)."""
     require_docker()
+
+
+@pytest.fixture
+def file_server(tmp_path: Path) -> Iterator[Any]:
+    """A `FileServer` serving `tmp_path / "www"`: put files in `.root`, download from `.url`."""
+    from agentbench.fakeservers import FileServer
+
+    with FileServer(tmp_path / "www") as server:
+        yield server
 
 
 @async_fixture

@@ -1,4 +1,4 @@
-"""The pytest plugin's Docker guard: a missing image skips a test, or fails it in CI."""
+"""The pytest plugin: its Docker guard (a missing image skips, or fails in CI) and file server."""
 
 from __future__ import annotations
 
@@ -30,3 +30,15 @@ def test_missing_image_fails_when_ci_forbids_skips(
     monkeypatch.setenv("AGENTBENCH_REQUIRE_DOCKER", "1")
     with pytest.raises(pytest.fail.Exception, match="forbids skipping"):
         require_docker(MISSING)
+
+
+def test_file_server_serves_files_added_while_it_runs_and_records_requests(file_server) -> None:
+    import urllib.error
+    import urllib.request
+
+    (file_server.root / "data.json").write_text("[1]")
+    with urllib.request.urlopen(file_server.url + "data.json") as answer:
+        assert answer.read() == b"[1]"
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        urllib.request.urlopen(file_server.url + "missing.json")
+    assert file_server.requests == ["/data.json", "/missing.json"]

@@ -35,6 +35,9 @@ Checks a provider plugin's tests can share (each raises AssertionError with what
 (the HTTP pool fits `max_connections`), and whole runs through the runner: `run_sums` runs a small
 task (`SumsTask`, answered right by the responder `answer_sums`) with your model on the server,
 `assert_run_survives` injects `RUN_FAULTS` into such a run and `assert_run_stops` an unretried one.
+
+`FileServer(root)` serves a directory of files (a task loader's download-and-cache path, tested
+offline); the pytest fixture `file_server` gives one rooted in the test's temporary directory.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from agentbench.fakeservers._checks import (
     assert_run_survives,
     run_sums,
 )
+from agentbench.fakeservers._files import FileServer
 from agentbench.fakeservers._protocols import FakeAnthropicServer, FakeOpenAIServer
 
 __all__ = [
@@ -68,6 +72,7 @@ __all__ = [
     "FakeOpenAIServer",
     "FakeServer",
     "Fault",
+    "FileServer",
     "RecordedRequest",
     "Responder",
     "SumsRun",

@@ -3,11 +3,8 @@ download (from a local HTTP server) with its cache."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,45 +12,15 @@ from agentbench_critique.data import REVISION, TASKS, parse_tasks
 from agentbench_critique.tasks import RealCritic
 
 from agentbench import ConfigError, DataError
+from agentbench.fakeservers import FileServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realcritic"
 
 
-class _Server:
-    """A static file server on 127.0.0.1 that records the paths asked for."""
-
-    def __init__(self, root: Path) -> None:
-        self.requests: list[str] = []
-        owner = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, directory=str(root), **kwargs)
-
-            def do_GET(self):
-                owner.requests.append(self.path)
-                super().do_GET()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/mix_data/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[_Server]:
-    shutil.copytree(FIXTURES, tmp_path / "www" / "mix_data")
-    srv = _Server(tmp_path / "www")
-    yield srv
-    srv.close()
+def server(file_server: FileServer) -> FileServer:
+    shutil.copytree(FIXTURES, file_server.root / "mix_data")
+    return file_server
 
 
 @pytest.fixture
@@ -124,8 +91,8 @@ def test_cross_needs_the_solution_to_critique(tmp_path: Path) -> None:
     assert [s.id for s in direct.samples()] == ["gsm8k/0"]
 
 
-def test_download_is_cached_and_its_checksum_recorded(server: _Server, cache: Path) -> None:
-    options = {"data_url": server.url, "tasks": "gsm8k,math"}
+def test_download_is_cached_and_its_checksum_recorded(server: FileServer, cache: Path) -> None:
+    options = {"data_url": server.url + "mix_data/", "tasks": "gsm8k,math"}
     assert len(list(RealCritic(options).samples())) == 6
     assert server.requests == ["/mix_data/gsm8k/test.jsonl", "/mix_data/math/test.jsonl"]
     assert (cache / "gsm8k" / "test.jsonl.sha256").read_text().strip()
@@ -133,8 +100,8 @@ def test_download_is_cached_and_its_checksum_recorded(server: _Server, cache: Pa
     assert len(server.requests) == 2  # the second run read the cache
 
 
-def test_a_changed_download_is_refused(server: _Server, cache: Path, tmp_path: Path) -> None:
-    options = {"data_url": server.url, "tasks": "gsm8k"}
+def test_a_changed_download_is_refused(server: FileServer, cache: Path, tmp_path: Path) -> None:
+    options = {"data_url": server.url + "mix_data/", "tasks": "gsm8k"}
     list(RealCritic(options).samples())
     (cache / "gsm8k" / "test.jsonl").write_text("corrupt\n")  # the cached copy is damaged
     served = tmp_path / "www" / "mix_data" / "gsm8k" / "test.jsonl"

@@ -3,59 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import socket
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from agentbench_selfinvoke.tasks import BigCodeBenchLitePro, HumanEvalPro, MbppPro
 
 from agentbench import ConfigError, DataError
+from agentbench.fakeservers import FileServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HE = FIXTURES / "humaneval_pro_tiny.json"
 
 
-class _Server:
-    """A static file server on 127.0.0.1 that counts requests."""
-
-    def __init__(self, root: Path) -> None:
-        self.requests: list[str] = []
-        owner = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, directory=str(root), **kwargs)
-
-            def do_GET(self):
-                owner.requests.append(self.path)
-                super().do_GET()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[_Server]:
-    root = tmp_path / "www"
-    root.mkdir()
-    (root / "humaneval_pro.json").write_bytes(HE.read_bytes())
-    (root / "mbpp_pro.json").write_bytes((FIXTURES / "mbpp_pro_tiny.json").read_bytes())
-    srv = _Server(root)
-    yield srv
-    srv.close()
+def server(file_server: FileServer) -> FileServer:
+    (file_server.root / "humaneval_pro.json").write_bytes(HE.read_bytes())
+    (file_server.root / "mbpp_pro.json").write_bytes((FIXTURES / "mbpp_pro_tiny.json").read_bytes())
+    return file_server
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +84,7 @@ def test_bigcodebench_has_no_cot_variant_upstream() -> None:
         BigCodeBenchLitePro({"variant": "cot"})
 
 
-def test_download_is_cached_and_checksum_recorded(server: _Server, cache: Path) -> None:
+def test_download_is_cached_and_checksum_recorded(server: FileServer, cache: Path) -> None:
     opts = {"data_url": server.url + "humaneval_pro.json"}
     assert len(list(HumanEvalPro(opts).samples())) == 3
     assert len(list(HumanEvalPro(opts).samples())) == 3
@@ -129,7 +94,7 @@ def test_download_is_cached_and_checksum_recorded(server: _Server, cache: Path) 
     assert recorded == hashlib.sha256(HE.read_bytes()).hexdigest()
 
 
-def test_corrupt_cache_is_downloaded_again(server: _Server, cache: Path) -> None:
+def test_corrupt_cache_is_downloaded_again(server: FileServer, cache: Path) -> None:
     opts = {"data_url": server.url + "humaneval_pro.json"}
     list(HumanEvalPro(opts).samples())
     cached = next(cache.rglob("humaneval_pro.json"))
@@ -139,7 +104,7 @@ def test_corrupt_cache_is_downloaded_again(server: _Server, cache: Path) -> None
 
 
 def test_changed_upstream_file_fails_trust_on_first_use(
-    server: _Server, cache: Path, tmp_path: Path
+    server: FileServer, cache: Path, tmp_path: Path
 ) -> None:
     opts = {"data_url": server.url + "humaneval_pro.json"}
     list(HumanEvalPro(opts).samples())
@@ -149,13 +114,13 @@ def test_changed_upstream_file_fails_trust_on_first_use(
         list(HumanEvalPro(opts).samples())
 
 
-def test_given_checksum_is_enforced(server: _Server) -> None:
+def test_given_checksum_is_enforced(server: FileServer) -> None:
     opts = {"data_url": server.url + "humaneval_pro.json", "data_sha256": "0" * 64}
     with pytest.raises(DataError, match="checksum mismatch"):
         list(HumanEvalPro(opts).samples())
 
 
-def test_pinned_checksum_rejects_a_different_mbpp_pro_file(server: _Server) -> None:
+def test_pinned_checksum_rejects_a_different_mbpp_pro_file(server: FileServer) -> None:
     with pytest.raises(DataError, match="checksum mismatch"):
         list(MbppPro({"data_url": server.url + "mbpp_pro.json"}).samples())
 
