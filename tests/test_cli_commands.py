@@ -271,6 +271,12 @@ def test_debug_prints_events_live_the_score_and_keeps_the_sandbox(
     positions = [text.index(part) for part in order]
     assert positions == sorted(positions)
     assert "close 1" not in events.read_text() and "keep 1" in events.read_text()
+    run_id = re.search(r"\(run (debug-[^)]+)\)", text).group(1)  # type: ignore[union-attr]
+    report = ab(env, tmp_path, "report", run_id, "--json")
+    assert report.returncode == 0, report.stderr
+    summary = json.loads(report.stdout)
+    assert summary["completed"] == 1 and summary["metrics"]["passed"] == 1
+    assert summary["duration_s"] > 0  # the debug run is finished in the store, not 0.0 s
 
     failed = ab(
         env,

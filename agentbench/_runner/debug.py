@@ -11,6 +11,7 @@ import json
 import re
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +23,7 @@ from agentbench._runner.scheduler import (
     episode_env,
     make_run_id,
     select_samples,
+    summarise_stored_run,
 )
 from agentbench._runner.store import Store
 from agentbench.errors import ConfigError
@@ -155,6 +157,7 @@ async def debug_episode(
         file=out,
         flush=True,
     )
+    started = time.monotonic()
     try:
         record = await run_episode(
             env,
@@ -166,6 +169,11 @@ async def debug_episode(
         with Store(run_dir) as store:
             store.create_run(run_id, config)
             store.record(record.result, record.events, record.artifacts, record.records)
+            summary = summarise_stored_run(
+                store, task, config, run_id, run_dir, expected=1, epochs=1,
+                duration_s=round(time.monotonic() - started, 3),
+            )  # fmt: skip
+            store.finish_run(run_id, summary)
         _print_result(record, out)
         if keep == "always" or (keep == "on-fail" and not record.result.passed):
             await _keep(backend, record, out)

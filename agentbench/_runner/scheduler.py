@@ -453,7 +453,6 @@ class Runner:
         finally:
             await _close_quietly(models, backend)
             self.summary = self._summarise(store, task, config, run_id, run_dir, expected)
-            self.summary.sandbox = config.sandbox
             if complete:
                 store.finish_run(run_id, self.summary)
             self.progress.close()
@@ -489,25 +488,44 @@ class Runner:
     def _summarise(
         self, store: Store, task: Task, config: RunConfig, run_id: str, run_dir: Path, expected: int
     ) -> RunSummary:
-        from agentbench.metrics import summarise_store
-
-        # Streamed from the store a page at a time: memory stays flat in the size of the run.
-        try:
-            task_metrics = task.metrics(store.episodes(run_id))
-        except Exception as exc:  # a task's extra figures must not cost the summary
-            task_metrics = {"task_metrics_error": str(exc)}
-        return summarise_store(
-            store,
-            run_id,
-            config.task,
-            config.model,
-            epochs=config.epochs,
-            expected=expected,
-            task_metrics=task_metrics,
-            duration_s=round(time.monotonic() - self.state.started, 3),
-            run_dir=str(run_dir),
-            roles={name: role.model for name, role in resolve_roles(task, config).items()},
+        duration = round(time.monotonic() - self.state.started, 3)
+        return summarise_stored_run(
+            store, task, config, run_id, run_dir, expected=expected, duration_s=duration
         )
+
+
+def summarise_stored_run(
+    store: Store,
+    task: Task,
+    config: RunConfig,
+    run_id: str,
+    run_dir: Path,
+    *,
+    expected: int,
+    duration_s: float,
+    epochs: int | None = None,
+) -> RunSummary:
+    """The summary of a stored run, with the task's own figures, streamed a page at a time."""
+    from agentbench.metrics import summarise_store
+
+    try:
+        task_metrics = task.metrics(store.episodes(run_id))
+    except Exception as exc:  # a task's extra figures must not cost the summary
+        task_metrics = {"task_metrics_error": str(exc)}
+    summary = summarise_store(
+        store,
+        run_id,
+        config.task,
+        config.model,
+        epochs=config.epochs if epochs is None else epochs,
+        expected=expected,
+        task_metrics=task_metrics,
+        duration_s=duration_s,
+        run_dir=str(run_dir),
+        roles={name: role.model for name, role in resolve_roles(task, config).items()},
+    )
+    summary.sandbox = config.sandbox
+    return summary
 
 
 async def _close_quietly(models: dict[str, Model], backend: LazyBackend) -> None:
