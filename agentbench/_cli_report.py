@@ -17,15 +17,24 @@ def _print_summary(summary: Any, as_json: bool) -> None:
         click.echo(format_summary(summary))
 
 
-def _write_html(ref: str, runs_root: str, path: str | None = None) -> None:
+def _write_html(
+    ref: str, runs_root: str, path: str | None = None, compare: tuple[str, ...] = ()
+) -> None:
     from pathlib import Path
 
     from agentbench._report import write_html_report
     from agentbench.api import load_run
 
+    comparison = None
+    if compare:
+        from agentbench.compare import compare_runs, load_stored_run
+
+        runs = [load_stored_run(r, runs_root) for r in (ref, *compare)]
+        comparison = compare_runs(runs)
     summary, results = load_run(ref, runs_root)
     out = Path(path) if path else Path(summary.run_dir) / "report.html"
-    click.echo(f"report: {write_html_report(summary, results, out)}", err=True)
+    written = write_html_report(summary, results, out, comparison=comparison)
+    click.echo(f"report: {written}", err=True)
 
 
 @click.command()
@@ -34,6 +43,13 @@ def _write_html(ref: str, runs_root: str, path: str | None = None) -> None:
 @click.option("--html", is_flag=True, help="Write a self-contained HTML report.")
 @click.option(
     "-o", "--output", help="Where to write the HTML report (default RUN_DIR/report.html)."
+)
+@click.option(
+    "--compare",
+    "compare_with",
+    multiple=True,
+    metavar="OTHER_RUN",
+    help="With --html: a Comparison section against this run (repeatable).",
 )
 @click.option("--failed", is_flag=True, help="List failed and errored episodes with the reason.")
 @click.option("--sample-id", help="Print one episode's transcript (as `debug` shows it).")
@@ -45,6 +61,7 @@ def report(
     as_json: bool,
     html: bool,
     output: str | None,
+    compare_with: tuple[str, ...],
     failed: bool,
     sample_id: str | None,
     epoch: int,
@@ -54,6 +71,10 @@ def report(
     """Print the summary of RUN (a run id, a run name or a run directory)."""
     from agentbench.api import load_summary
 
+    if compare_with and not html:
+        from agentbench.errors import ConfigError
+
+        raise ConfigError("--compare goes in the HTML report", "add --html, or use `compare`")
     summary = load_summary(run_ref, run_dir)
     if sample_id is not None:
         _print_transcript(summary, sample_id, epoch)
@@ -67,7 +88,7 @@ def report(
     if failed:
         _print_failures(summary)
     if html:
-        _write_html(run_ref, run_dir, output)
+        _write_html(run_ref, run_dir, output, compare_with)
 
 
 def _results(summary: Any, *, failed_only: bool = False) -> list[Any]:

@@ -215,3 +215,26 @@ def test_statuses_count_as_in_the_metrics() -> None:
     assert overall["episodes"] == 2
     assert (overall["mcnemar"]["a_only_passed"], overall["mcnemar"]["b_only_passed"]) == (1, 1)
     assert overall["difference"] == 0.0
+
+
+async def test_the_html_report_carries_the_comparison(tmp_path: Path) -> None:
+    from agentbench._cli_report import report as report_cmd
+
+    await make_run(tmp_path, "run-a", _all_epochs(A_PASSES))
+    await make_run(tmp_path, "run-b", _all_epochs(B_PASSES))
+    out = tmp_path / "a.html"
+    runs_root = str(tmp_path / "runs")
+    args = ["run-a", "--html", "-o", str(out), "--compare", "run-b", "--run-dir", runs_root]
+    result = CliRunner().invoke(report_cmd, args)
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    section = page[
+        page.index("<h2>Comparison</h2>") : page.index("</table>", page.index("<h2>Comparison"))
+    ]
+    assert "run-a vs run-b" in section
+    assert "<td>0.7500</td><td>0.5000</td><td>+0.2500</td>" in section
+    assert "<td>0.1797</td><td>7 / 2</td>" in section  # McNemar, exact, and the discordant pairs
+    assert "subset odd" in section and "<td>3 / 1</td>" in section
+
+    plain = CliRunner().invoke(report_cmd, ["run-a", "--compare", "run-b", "--run-dir", runs_root])
+    assert plain.exit_code != 0 and "add --html" in str(plain.exception)

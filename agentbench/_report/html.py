@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from agentbench._report import svg
 from agentbench._report.assets import CSS, JS
+from agentbench._report.comparison import comparison_section
 from agentbench._report.episodes import (
     ROW_FIELDS,
     Tally,
@@ -51,6 +52,7 @@ def write_html_report(
     *,
     store: TranscriptSource | None = None,
     link_files: bool = True,
+    comparison: dict[str, Any] | None = None,
 ) -> Path:
     """Write the run's report as one self-contained HTML file.
 
@@ -64,6 +66,8 @@ def write_html_report(
         store: The run's store, for transcripts and screenshots. When None, the store in
             `summary.run_dir` is used if there is one.
         link_files: False leaves out transcripts and screenshots (the list only).
+        comparison: An `agentbench.compare.compare_runs` report with this run first, shown as
+            the Comparison section.
 
     Returns:
         `path`.
@@ -73,7 +77,7 @@ def write_html_report(
     db = Path(summary.run_dir) / DB_NAME if summary.run_dir else None
     if link_files and store is None and db is not None and db.is_file():
         with Store(db.parent, create=False) as own:
-            return write_html_report(summary, results, path, store=own)
+            return write_html_report(summary, results, path, store=own, comparison=comparison)
     if not link_files:
         store = None
     rows: list[list[Any]] = []
@@ -90,7 +94,8 @@ def write_html_report(
             blobs.write(f'<script type="application/json" id="t{i}">{script_json(blob)}</script>\n')
         blobs.seek(0)
         with path.open("w", encoding="utf-8") as out:
-            _write_page(out, summary, rows, tally, blobs, _variance_section(slim))
+            extra = _variance_section(slim) + comparison_section(comparison)
+            _write_page(out, summary, rows, tally, blobs, extra)
     return path
 
 
@@ -133,7 +138,7 @@ def _write_page(
     rows: list[list[Any]],
     tally: Tally,
     blobs: IO[str],
-    variance: str,
+    trust: str,
 ) -> None:
     title = f"agentbench report: {summary.run_id}"
     out.write(
@@ -145,7 +150,7 @@ def _write_page(
     for section in (
         _summary_section(summary),
         _metrics_section(summary),
-        variance,
+        trust,
         _charts_section(summary, tally),
         _breakdown_section("Subsets", summary.subsets, "subset"),
         _breakdown_section("Tasks", summary.metrics.get("tasks"), "task"),
