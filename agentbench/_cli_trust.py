@@ -61,6 +61,7 @@ def compare(
 @click.option("--resume", metavar="AUDIT", help="Continue an audit: skip its finished mutants.")
 @click.option("--run-dir", default="runs", show_default=True, help="Where runs live.")
 @click.option("--json", "as_json", is_flag=True, help="Print the audit report as JSON.")
+@click.option("--html", "html_path", metavar="FILE", help="Also write the audit as an HTML page.")
 @click.option(
     "--show",
     type=click.IntRange(min=0),
@@ -95,3 +96,7 @@ def audit(task: str, **params: Any) -> None:
     click.echo(
         json.dumps(report) if params["as_json"] else format_audit(report, show=params["show"])
     )
+    if params["html_path"]:
+        from agentbench._report.audit_page import write_audit_html
+
+        click.echo(f"audit page: {write_audit_html(report, params['html_path'])}", err=True)

@@ -147,6 +147,17 @@ def test_the_command_prints_the_surviving_mutants(tmp_path: Path) -> None:
     assert "weak samples: weak" in result.output
     assert "--- reference" in result.output
 
+    page_path = tmp_path / "audit.html"
+    html = ["--html", str(page_path), "--resume", _audit_id(tmp_path / "runs")]
+    again = CliRunner().invoke(audit_cmd, [*args, "--run-dir", str(tmp_path / "runs"), *html])
+    assert again.exit_code == 0, again.output
+    page = page_path.read_text()
+    assert "<h1>agentbench audit: humaneval-pro</h1>" in page
+    samples = page[page.index('<table id="samples">') :]
+    assert "<td>weak</td><td>passes</td>" in samples
+    assert page.count("<h3>weak, mutant ") == page.count("<h3>")  # every surviving diff shown
+    assert "<pre>--- reference" in page and "<script" not in page  # escaped, inert
+
 
 @pytest.mark.docker
 @pytest.mark.slow
@@ -161,3 +172,8 @@ async def test_the_audit_over_the_demo_samples_in_docker(
     assert report["mutants"] > 20
     assert report["false_positive_rate"] < 0.5
     assert report["left_out"] == 0
+
+
+def _audit_id(runs: Path) -> str:
+    (only,) = [p.name for p in runs.iterdir() if p.is_dir()]
+    return only
