@@ -93,6 +93,7 @@ _EXPORTS: dict[str, str] = {
     "Plan": "agentbench.executor",
     "build_environment": "agentbench.executor",
     "close_environment": "agentbench.executor",
+    "first_error": "agentbench.executor",
     "run_one_episode": "agentbench.executor",
     "EpisodeRecord": "agentbench.executor",
     "EpisodeEnv": "agentbench.executor",

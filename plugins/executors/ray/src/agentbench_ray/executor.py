@@ -17,7 +17,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
-from agentbench import AgentbenchError, ConfigError, Executor, Plan, Sample, build_environment
+from agentbench import ConfigError, Executor, Plan, Sample, build_environment, first_error
 from agentbench_ray.options import SLOT_RESOURCE, RayOptions, load_options, node_slots
 from agentbench_ray.transport import unpack
 
@@ -119,7 +119,7 @@ class _Driver:
                 self.group = group
                 group.create_task(self.supervise())
         except BaseExceptionGroup as errors:
-            raise _first_error(errors) from None
+            raise first_error(errors) from None
         finally:
             await self.close_all()
 
@@ -331,21 +331,3 @@ class _Driver:
 def user_error(error: dict[str, Any], node: str) -> ConfigError:
     """A worker's user error, raised on the driver (naming the node)."""
     return ConfigError(f"{error['message']} (on node {node})", error.get("fix"))
-
-
-def _first_error(group: BaseExceptionGroup) -> BaseException:
-    """A user error first, then anything else, from a group of failed tasks."""
-    leaves: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
-        else:
-            leaves.append(exc)
-
-    walk(group)
-    for exc in leaves:
-        if isinstance(exc, AgentbenchError):
-            return exc
-    return leaves[0]
