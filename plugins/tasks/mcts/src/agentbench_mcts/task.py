@@ -36,29 +36,31 @@ from agentbench_mcts.policy import ChatPolicy
 from agentbench_mcts.prompts import policy_prompt
 from agentbench_mcts.search import MCTS, SearchConfig, SearchResult
 
+_SEARCH = SearchConfig()  # the search defaults, stated once (upstream's mcts/main.py)
+
 
 class MctsOptions(TaskOptions):
     """`-T` options of mcts-preference (search defaults: upstream's mcts/main.py)."""
 
     data: str | None = None
     format: Literal["auto", "gsm8k", "math", "mc"] = "auto"
-    n_iters: int = 5
-    depth_limit: int = 3
-    n_init_actions: int = 2
-    n_actions: int = 2
-    breadth_limit: int = 4
-    init_temperature: float = 1.0
-    temperature: float = 1.0
-    w_exp: float = 1.0
-    length_penalty: float = 1.25
-    mcts_temperature: float = 0.0
-    consider_diversity: bool = True
-    include_gt: bool = True
-    self_eval: bool = True
-    force_terminating: bool = False
-    max_depth: int = 12
-    similarity_threshold: float = 0.99
-    prefetch: bool = True
+    n_iters: int = _SEARCH.n_iters
+    depth_limit: int = _SEARCH.depth_limit
+    n_init_actions: int = _SEARCH.n_init_actions
+    n_actions: int = _SEARCH.n_actions
+    breadth_limit: int = _SEARCH.breadth_limit
+    init_temperature: float = _SEARCH.init_temperature
+    temperature: float = _SEARCH.temperature
+    w_exp: float = _SEARCH.w_exp
+    length_penalty: float = _SEARCH.length_penalty
+    mcts_temperature: float = _SEARCH.mcts_temperature
+    consider_diversity: bool = _SEARCH.consider_diversity
+    include_gt: bool = _SEARCH.include_gt
+    self_eval: bool = _SEARCH.self_eval
+    force_terminating: bool = _SEARCH.force_terminating_on_depth_limit
+    max_depth: int = _SEARCH.max_depth
+    similarity_threshold: float = _SEARCH.similarity_threshold
+    prefetch: bool = _SEARCH.prefetch
     rejected: Literal["lowest", "second", "random"] = "lowest"
     max_pairs: int = 8
     filter: bool = False
