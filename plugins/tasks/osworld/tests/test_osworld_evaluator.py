@@ -120,9 +120,9 @@ async def test_conj_and_or_combine_several_metrics(tmp_path):
 
 
 async def test_unknown_metric_is_an_evaluator_error(tmp_path):
-    with pytest.raises(EvaluatorError, match="compare_videos"):
+    with pytest.raises(EvaluatorError, match="no_such_metric"):
         await evaluate(
-            {"func": "compare_videos", "result": {"type": "vm_file", "path": "/x", "dest": "x"}},
+            {"func": "no_such_metric", "result": {"type": "vm_file", "path": "/x", "dest": "x"}},
             *envs(tmp_path, FakeDesktop(), []),
         )
 

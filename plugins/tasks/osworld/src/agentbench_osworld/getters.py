@@ -231,6 +231,9 @@ def _register_app_getters() -> None:
     from .getters_chrome import GETTERS as CHROME_GETTERS
 
     GETTERS.update(CHROME_GETTERS)
+    from .getters_impress import GETTERS as IMPRESS_GETTERS
+
+    GETTERS.update(IMPRESS_GETTERS)
 
 
 def getter(kind: str) -> Getter:

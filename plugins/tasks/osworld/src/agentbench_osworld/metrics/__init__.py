@@ -5,11 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import apps, basic_os, chrome, docs, general, gimp, images, slides, table, vlc
+from . import (
+    apps,
+    audio,
+    basic_os,
+    chrome,
+    docs,
+    docs_more,
+    files,
+    general,
+    gimp,
+    images,
+    media,
+    slides,
+    slides_more,
+    table,
+    vlc,
+)
+
+_MORE = (audio, docs_more, files, media, slides_more)  # LibreOffice, media and files
 
 METRICS: dict[str, Callable[..., Any]] = {
     name: fn
-    for module in (general, basic_os, table, docs, slides, apps, images, chrome, vlc, gimp)
+    for module in (general, basic_os, table, docs, slides, apps, images, chrome, vlc, gimp, *_MORE)
     for name, fn in vars(module).items()
     if callable(fn)
     and not name.startswith("_")
