@@ -229,8 +229,12 @@ GETTERS: dict[str, Getter] = {
 
 def _register_app_getters() -> None:
     from .getters_chrome import GETTERS as CHROME_GETTERS
+    from .getters_chrome_more import GETTERS as CHROME_MORE_GETTERS
+    from .getters_web import GETTERS as WEB_GETTERS
 
     GETTERS.update(CHROME_GETTERS)
+    GETTERS.update(CHROME_MORE_GETTERS)
+    GETTERS.update(WEB_GETTERS)
     from .getters_impress import GETTERS as IMPRESS_GETTERS
 
     GETTERS.update(IMPRESS_GETTERS)

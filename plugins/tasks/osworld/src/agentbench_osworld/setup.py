@@ -348,8 +348,10 @@ STEPS = {
 
 def _register_app_steps() -> None:
     from .online import STEPS as APP_STEPS
+    from .setup_chrome import STEPS as CHROME_STEPS
 
     STEPS.update(APP_STEPS)
+    STEPS.update(CHROME_STEPS)
 
 
 _register_app_steps()

@@ -10,6 +10,7 @@ from . import (
     audio,
     basic_os,
     chrome,
+    chrome_more,
     docs,
     docs_more,
     files,
@@ -23,7 +24,7 @@ from . import (
     vlc,
 )
 
-_MORE = (audio, docs_more, files, media, slides_more)  # LibreOffice, media and files
+_MORE = (audio, docs_more, files, media, slides_more, chrome_more)  # LibreOffice, media, files, web
 
 METRICS: dict[str, Callable[..., Any]] = {
     name: fn
