@@ -39,6 +39,7 @@ def _read_wav(path: str) -> tuple[np.ndarray, int] | None:
             raw = wav.readframes(wav.getnframes())
     except (wave.Error, EOFError):
         return None
+    samples: np.ndarray
     if width == 1:
         samples = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128) / 128
     elif width == 3:
@@ -87,7 +88,7 @@ def _load_audio(path: str) -> np.ndarray | None:
     return samples if len(samples) else None
 
 
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+def _hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
     """Slaney's mel scale: linear below 1 kHz, logarithmic above."""
     hz = np.asarray(hz, float)
     mel = hz / (200.0 / 3)
@@ -95,7 +96,7 @@ def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
     return np.where(hz >= 1000.0, log_part, mel)
 
 
-def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+def _mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
     mel = np.asarray(mel, float)
     hz = mel * (200.0 / 3)
     log_part = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0))

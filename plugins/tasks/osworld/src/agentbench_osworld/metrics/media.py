@@ -174,7 +174,7 @@ def check_structure_sim_with_threshold(
     try:
         with Image.open(src_path) as src_file, Image.open(tgt_path) as tgt_file:
             target = tgt_file.convert("RGB")
-            source = src_file
+            source: Image.Image = src_file
             if source.size != target.size:
                 source = source.resize(target.size, Image.Resampling.LANCZOS)
             source = source.convert("RGB")
