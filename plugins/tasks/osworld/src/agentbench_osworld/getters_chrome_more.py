@@ -63,22 +63,22 @@ async def get_profile_name(env: EvalEnv, config: dict[str, Any]) -> str | None:
 
 
 def startup_is_new_tab_page(preferences: dict[str, Any]) -> str:
-    """ "true" when Chrome starts on the New Tab page: no `session` settings at all (a fresh
-    profile), or session.restore_on_startup 5."""
+    """Whether Chrome starts on the New Tab page ("true"/"false"): no `session` settings at all
+    (a fresh profile), or session.restore_on_startup 5."""
     if "session" not in preferences:
         return "true"
     return "true" if preferences["session"].get("restore_on_startup") == 5 else "false"
 
 
 async def get_new_startup_page(env: EvalEnv, config: dict[str, Any]) -> str | None:
-    """ "true"/"false": does Chrome open the New Tab page at startup (see
-    startup_is_new_tab_page)? None without a Preferences file."""
+    """Whether Chrome opens the New Tab page at startup, "true" or "false" (see
+    startup_is_new_tab_page); None without a Preferences file."""
     data = await _profile_json(env, "Preferences")
     return startup_is_new_tab_page(data) if isinstance(data, dict) else None
 
 
 def content_settings_changed(preferences: dict[str, Any]) -> str:
-    """ "true" when profile.default_content_setting_values holds a setting, as upstream checks
+    """Whether profile.default_content_setting_values holds a setting ("true"), as upstream checks
     (turning on "delete data when all windows close" writes `cookies: 4` there). Chromium's own
     bookkeeping flags (`has_migrated_*`, present in a fresh profile of recent versions) do not
     count, or the check would pass without the agent doing anything."""
@@ -90,8 +90,8 @@ def content_settings_changed(preferences: dict[str, Any]) -> str:
 
 
 async def get_data_delete_automacally(env: EvalEnv, config: dict[str, Any]) -> str | None:
-    """ "true"/"false": are site data deleted automatically (see content_settings_changed)?
-    (The misspelt name is upstream's.)"""
+    """Whether site data are deleted automatically, "true" or "false" (see
+    content_settings_changed); the misspelt name is upstream's."""
     data = await _profile_json(env, "Preferences")
     return content_settings_changed(data) if isinstance(data, dict) else None
 

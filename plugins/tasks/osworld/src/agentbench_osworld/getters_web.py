@@ -117,7 +117,6 @@ async def get_pdf_from_url(env: EvalEnv, config: dict[str, Any]) -> str:
     local = env.cache_dir / config["dest"]
     local.parent.mkdir(parents=True, exist_ok=True)
     remote = f"/tmp/agentbench-pdf/{os.path.basename(config['dest']) or 'page.pdf'}"
-    await env.controller.execute(["mkdir", "-p", "/tmp/agentbench-pdf"])
     ops = [
         {"op": "goto", "url": config["path"]},
         {"op": "sleep", "seconds": 3},
@@ -213,9 +212,9 @@ def color_scheme_from_preferences(preferences: Any) -> str:
 
 
 async def get_chrome_appearance_mode_ui(env: EvalEnv, config: dict[str, Any]) -> str:
-    """ "light", "dark" or "system" as chrome://settings/appearance shows it (its Mode menu);
-    from the Preferences file when the page cannot be read, as upstream falls back."""
-    ops = [
+    """The mode chrome://settings/appearance shows in its Mode menu: "light", "dark" or
+    "system"; from the Preferences file when the page cannot be read, as upstream falls back."""
+    ops: list[dict[str, Any]] = [
         {"op": "goto", "url": "chrome://settings/appearance"},
         {"op": "sleep", "seconds": 2.5},
         {"op": "eval", "expression": _APPEARANCE_JS},

@@ -81,11 +81,17 @@ def page_ids(port: int) -> set[str]:
 
 
 class Socket:
-    """A minimal WebSocket client (RFC 6455 text frames, client-masked), enough for DevTools."""
+    """A minimal WebSocket client (RFC 6455 text frames, client-masked), enough for DevTools.
+
+    Bytes are buffered here and a frame is taken off the buffer only once it is complete, so a
+    read that times out (waiting for an event that does not come) leaves the stream intact.
+    """
 
     def __init__(self, url: str, timeout: float) -> None:
         parts = urllib.parse.urlparse(url)
         self.sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout)
+        self.buffer = bytearray()
+        self.partial = b""
         key = base64.b64encode(os.urandom(16)).decode()
         # No Origin header: Chromium refuses DevTools connections from other origins.
         request = (
@@ -94,12 +100,12 @@ class Socket:
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
         )
         self.sock.sendall(request.encode())
-        self.stream = self.sock.makefile("rb")
-        status = self.stream.readline()
-        if b" 101 " not in status:
-            raise DriverError(f"DevTools WebSocket refused: {status.decode(errors='replace')}")
-        while self.stream.readline() not in (b"\r\n", b""):
-            pass
+        while b"\r\n\r\n" not in self.buffer:
+            self._receive_more()
+        head, _, rest = bytes(self.buffer).partition(b"\r\n\r\n")
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            raise DriverError(f"DevTools WebSocket refused: {head[:200].decode(errors='replace')}")
+        self.buffer = bytearray(rest)
 
     def send(self, text: str) -> None:
         data = text.encode()
@@ -113,29 +119,42 @@ class Socket:
         mask = os.urandom(4)
         self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
-    def _read(self, size: int) -> bytes:
-        data = self.stream.read(size)
-        if data is None or len(data) < size:
+    def _receive_more(self) -> None:
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
             raise DriverError("the DevTools connection closed")
-        return data
+        self.buffer += chunk
+
+    def _need(self, size: int) -> None:
+        while len(self.buffer) < size:
+            self._receive_more()
+
+    def _frame(self) -> tuple[int, bytes]:
+        """The next complete frame's first byte and payload, taken off the buffer."""
+        self._need(2)
+        size, offset = self.buffer[1] & 0x7F, 2
+        if size == 126:
+            self._need(4)
+            size, offset = struct.unpack(">H", self.buffer[2:4])[0], 4
+        elif size == 127:
+            self._need(10)
+            size, offset = struct.unpack(">Q", self.buffer[2:10])[0], 10
+        self._need(offset + size)
+        first, payload = self.buffer[0], bytes(self.buffer[offset : offset + size])
+        del self.buffer[: offset + size]
+        return first, payload
 
     def receive(self) -> str:
         """The next text message (continuation frames joined, pings skipped)."""
-        message = b""
         while True:
-            first, second = self._read(2)
-            size = second & 0x7F
-            if size == 126:
-                size = struct.unpack(">H", self._read(2))[0]
-            elif size == 127:
-                size = struct.unpack(">Q", self._read(8))[0]
-            payload = self._read(size)
+            first, payload = self._frame()
             opcode = first & 0x0F
             if opcode == 0x8:
                 raise DriverError("the browser closed the DevTools connection")
             if opcode in (0x0, 0x1, 0x2):
-                message += payload
+                self.partial += payload
                 if first & 0x80:
+                    message, self.partial = self.partial, b""
                     return message.decode()
 
     def close(self) -> None:
@@ -288,6 +307,7 @@ def run_op(state: dict[str, Any], op: dict[str, Any], timeout: float) -> Any:
         )
     if kind == "pdf":
         data = base64.b64decode(tab.call("Page.printToPDF", printBackground=True)["data"])
+        os.makedirs(os.path.dirname(op["path"]) or ".", exist_ok=True)
         with open(op["path"], "wb") as handle:
             handle.write(data)
         return {"path": op["path"], "bytes": len(data)}

@@ -15,10 +15,14 @@ import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import apps
-from .setup import SetupEnv, SetupError, find_asset
+
+if TYPE_CHECKING:
+    from .setup import SetupEnv
+
+# setup.py registers these steps when it loads, so its names are imported where they are used.
 
 PROFILE = "/home/user/.config/google-chrome/Default"
 HISTORY = f"{PROFILE}/History"
@@ -84,6 +88,8 @@ def add_history(path: Path, history: list[dict[str, Any]], now: float | None = N
 
 
 async def _history_from_chromium(env: SetupEnv, local: Path) -> None:
+    from .setup import SetupError
+
     result = await env.controller.execute(["sh", "-c", _BOOTSTRAP, "sh", HISTORY], timeout=90)
     data = await env.controller.get_file(HISTORY) if result.get("returncode") == 0 else None
     if not data:
@@ -98,6 +104,8 @@ async def _history_from_chromium(env: SetupEnv, local: Path) -> None:
 
 async def _empty_history(env: SetupEnv) -> Path:
     """A local empty History database: the assets' copy of upstream's, else Chromium's own."""
+    from .setup import SetupError, find_asset
+
     local = env.cache_dir / "history_new.sqlite"
     local.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -110,6 +118,8 @@ async def _empty_history(env: SetupEnv) -> Path:
 
 
 async def _update_browse_history(env: SetupEnv, history: list[dict[str, Any]]) -> None:
+    from .setup import SetupError
+
     local = await _empty_history(env)
     try:
         add_history(local, history)

@@ -152,12 +152,15 @@ def check_thunderbird_folder(
     Upstream splits at an upper-case 'FROM - ', which Thunderbird never writes, so its comparison
     covers whole files; here messages are split at mbox's 'From - ' lines as its docstring says.
     """
-    results = result if isinstance(reference, list) else [result]
-    references = reference if isinstance(reference, list) else [reference]
-    if not isinstance(results, list):
-        return 0.0
-    for pred, gold in zip(results, references, strict=False):
-        if pred is None or not Path(pred).is_file():
+    pairs: list[tuple[Any, str]]
+    if isinstance(reference, list):
+        if not isinstance(result, list):
+            return 0.0
+        pairs = list(zip(result, reference, strict=False))
+    else:
+        pairs = [(result, reference)]
+    for pred, gold in pairs:
+        if not isinstance(pred, str) or not Path(pred).is_file():
             return 0.0
         if mail_folder_messages(pred, options) != mail_folder_messages(gold, options):
             return 0.0
