@@ -306,7 +306,12 @@ def run_op(state: dict[str, Any], op: dict[str, Any], timeout: float) -> Any:
             " content: document.documentElement.outerHTML})"
         )
     if kind == "pdf":
-        data = base64.b64decode(tab.call("Page.printToPDF", printBackground=True)["data"])
+        # Playwright's page.pdf() defaults, which upstream's gold files were made with: Letter
+        # paper, no margins, no backgrounds.
+        margins = {f"margin{side}": 0 for side in ("Top", "Bottom", "Left", "Right")}
+        data = base64.b64decode(
+            tab.call("Page.printToPDF", printBackground=False, **margins)["data"]
+        )
         os.makedirs(os.path.dirname(op["path"]) or ".", exist_ok=True)
         with open(op["path"], "wb") as handle:
             handle.write(data)
