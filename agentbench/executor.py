@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from agentbench._runner.episode import EpisodeEnv, EpisodeRecord  # public through agentbench
 from agentbench.types import RunConfig, Sample
@@ -36,7 +36,10 @@ class Plan(BaseModel):
         run_id: The run.
         run_dir: The run directory (artifacts go under it).
         config: The resolved run configuration (roles, plugins, options, limits, seed).
-        episodes: The (sample, epoch) pairs still to run, in order.
+        episodes: The (sample, epoch) pairs still to run, in order, when the plan lists them;
+            the runner's own plans stream them instead (`Plan.streaming`), so that a run of
+            a million episodes does not hold them: read them with `iter_episodes()`.
+        todo: How many episodes the plan runs.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -45,6 +48,38 @@ class Plan(BaseModel):
     run_dir: str
     config: RunConfig
     episodes: list[tuple[Sample, int]] = Field(default_factory=list)
+    todo: int = 0
+    _stream: Callable[[], Iterator[tuple[Sample, int]]] | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any) -> None:
+        if self.episodes and not self.todo:
+            self.todo = len(self.episodes)
+
+    @classmethod
+    def streaming(
+        cls,
+        stream: Callable[[], Iterator[tuple[Sample, int]]],
+        *,
+        todo: int,
+        **fields: Any,
+    ) -> Plan:
+        """A plan whose episodes come from `stream()` as they are taken, never all at once."""
+        plan = cls(todo=todo, **fields)
+        plan._stream = stream
+        return plan
+
+    def iter_episodes(self) -> Iterator[tuple[Sample, int]]:
+        """The (sample, epoch) pairs to run, one at a time (streamed when the plan streams).
+
+        Raises:
+            ValueError: a streaming plan rebuilt in another process (its episodes stayed with
+                the runner, which hands them out one at a time).
+        """
+        if self._stream is not None:
+            return self._stream()
+        if self.todo and not self.episodes:
+            raise ValueError("this plan streams its episodes from the runner's process")
+        return iter(self.episodes)
 
 
 class Executor(abc.ABC):
@@ -114,7 +149,7 @@ class LocalExecutor(Executor):
         from agentbench._runner.episode import run_episode
 
         env = env or build_environment(plan)
-        todo: Iterator[tuple[Sample, int]] = iter(plan.episodes)
+        todo: Iterator[tuple[Sample, int]] = plan.iter_episodes()
 
         async def worker() -> None:
             # One shared iterator: next() never awaits, so no two workers take the same episode.

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from agentbench import Sample, Score, Task, TaskOptions, hookimpl
@@ -45,8 +46,9 @@ class TrivialTask(Task):
     name = "bench-trivial"
     Options = TrivialOptions
 
-    def samples(self) -> list[Sample]:
-        return [Sample(id=f"t{i}", input="answer ok", target="ok") for i in range(self.options.n)]
+    def samples(self) -> Iterator[Sample]:
+        # A generator, as a task over a large data file would be: the core must not hold them.
+        return (Sample(id=f"t{i}", input="answer ok", target="ok") for i in range(self.options.n))
 
     async def check(self, ctx: Any) -> Score:
         return Score.of(ctx.state["output"].text == ctx.sample.target)

@@ -39,6 +39,7 @@ from agentbench import (
     Usage,
     build_environment,
     hookimpl,
+    run_one_episode,
 )
 
 # -- tasks ---------------------------------------------------------------------------------------
@@ -286,18 +287,17 @@ class TreeTask(SayTask):
 
 
 class SerialExecutor(Executor):
-    """Runs the plan's episodes one at a time in a plan rebuilt from its JSON (as a remote
-    executor would), writing what it did to `-E log=FILE`."""
+    """Runs the plan's episodes one at a time in an environment rebuilt from the plan's JSON (as
+    a remote executor would), taking each episode from the plan's stream as it goes, and writing
+    what it did to `-E log=FILE`."""
 
     name = "t-serial"
 
     async def run(self, plan: Any, sink: Any, *, env: Any = None) -> None:
-        from agentbench._runner.episode import run_episode
-
         copy = Plan.model_validate_json(plan.model_dump_json())  # it crosses a process boundary
         own_env = build_environment(copy)
-        for sample, epoch in copy.episodes:
-            record = await run_episode(own_env, sample, epoch)
+        for sample, epoch in plan.iter_episodes():  # the driver hands out episodes one by one
+            record = await run_one_episode(own_env, sample, epoch)
             if self.options.get("log"):
                 with open(self.options["log"], "a") as f:
                     f.write(f"{sample.id}:{epoch}\n")

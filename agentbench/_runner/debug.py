@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from agentbench._runner.episode import EpisodeRecord, run_episode
+from agentbench._runner.planning import select_samples
 from agentbench._runner.scheduler import (
     LazyBackend,
     build_models,
     build_task,
     episode_env,
     make_run_id,
-    select_samples,
     summarise_stored_run,
 )
 from agentbench._runner.store import Store

@@ -1,6 +1,6 @@
 """The scheduler: resolve a RunConfig, plan the episodes, run them concurrently, record, summarise.
 
-Each step is its own function: `select_samples` and `plan_episodes` decide what runs,
+Each step is its own function: `check_samples` and `stream_episodes` (planning.py) decide what runs,
 `run_episode` (episode.py) runs one, `Store.record` keeps it, `summarise` (metrics) sums up.
 `Runner` ties them together with a bounded pool of worker coroutines.
 """
@@ -13,16 +13,16 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from agentbench._runner.episode import EpisodeEnv, EpisodeRecord
 from agentbench._runner.gctuning import tuned_gc
 from agentbench._runner.lock import RunLock, check_run_name
+from agentbench._runner.planning import Selection, check_samples, stream_episodes
 from agentbench._runner.progress import NullProgress, Progress
 from agentbench._runner.store import Store, find_run_dir
 from agentbench.errors import AgentbenchError, ConfigError, DataError
@@ -34,7 +34,6 @@ from agentbench.sandbox import SandboxBackend
 from agentbench.task import Task
 from agentbench.types import RunConfig, RunSummary, Sample
 
-EpisodeKey = tuple[str, str, int, str]
 FAILED_STATUSES = ("error", "infra_error", "provider_error")
 #: The sink yields to the event loop after every this many recorded episodes (see `_sink`).
 _YIELD_EVERY = 16
@@ -83,60 +82,6 @@ def make_run_id(task: str, model: str, now: datetime | None = None) -> str:
     return (
         f"{now:%Y%m%d-%H%M%S}-{re.sub(r'[^A-Za-z0-9.]+', '-', task)}-{slug}-{secrets.token_hex(2)}"
     )
-
-
-def split_ids(sample_ids: Iterable[str]) -> list[str]:
-    """`("a,b", "c")` -> `["a", "b", "c"]`: repeated and comma-separated `--sample-id`s."""
-    return [p.strip() for item in sample_ids for p in item.split(",") if p.strip()]
-
-
-def select_samples(
-    samples: Iterable[Sample], *, sample_ids: list[str] | None = None, limit: int | None = None
-) -> list[Sample]:
-    """The samples of a run: those matching `sample_ids` (globs, comma lists), then `limit`.
-
-    Raises:
-        DataError: two samples share an id.
-        ConfigError: an id or pattern matches no sample (close matches are named).
-    """
-    samples = list(samples)
-    seen: set[str] = set()
-    for sample in samples:
-        if sample.id in seen:
-            raise DataError(
-                f"two samples share the id {sample.id!r}", "give every sample a unique id"
-            )
-        seen.add(sample.id)
-    if sample_ids:
-        patterns = split_ids(sample_ids)
-        hits = {p: [s for s in samples if fnmatchcase(s.id, p)] for p in patterns}
-        for pattern, matched in hits.items():
-            if not matched:
-                import difflib
-
-                close = difflib.get_close_matches(pattern, sorted(seen), n=3, cutoff=0.5)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
-                raise ConfigError(
-                    f"no sample matches --sample-id {pattern!r}{hint}",
-                    f"use ids of this task ({len(samples)} samples, "
-                    f"e.g. {', '.join(sorted(seen)[:3])})",
-                )
-        wanted = {s.id for matched in hits.values() for s in matched}
-        samples = [s for s in samples if s.id in wanted]
-    return samples[:limit] if limit is not None else samples
-
-
-def plan_episodes(
-    task: str, model: str, samples: list[Sample], epochs: int, done: set[EpisodeKey] | None = None
-) -> list[tuple[Sample, int]]:
-    """(sample, epoch) pairs still to run, epoch by epoch, skipping `done` keys."""
-    done = done or set()
-    return [
-        (sample, epoch)
-        for epoch in range(epochs)
-        for sample in samples
-        if (task, sample.id, epoch, model) not in done
-    ]
 
 
 def build_task(registry: Registry, name: str, options: dict[str, Any]) -> Task:
@@ -362,8 +307,9 @@ class Runner:
         backend_name = config.sandbox or ("docker" if "docker" in registry.sandboxes else None)
         if backend_name is not None:
             registry.sandbox(backend_name).check_options(config.sandbox_options)
-        samples = select_samples(task.samples(), sample_ids=config.sample_ids, limit=config.limit)
-        if config.sandbox is None and samples and task.sandbox_spec(samples[0]) is not None:
+        selection = check_samples(task.samples(), sample_ids=config.sample_ids, limit=config.limit)
+        first = selection.first
+        if config.sandbox is None and first and task.sandbox_spec(first) is not None:
             # The backend that will run is named in the stored config and the summary; with no
             # engine this stops here: never a fallback to no isolation.
             config = config.model_copy(update={"sandbox": default_sandbox(registry)})
@@ -384,7 +330,7 @@ class Runner:
                 shutil.rmtree(created, ignore_errors=True)
             raise
         try:
-            await self._run_locked(registry, config, task, samples, run_id, run_dir, created)
+            await self._run_locked(registry, config, task, selection, run_id, run_dir, created)
         finally:
             lock.release()
         assert self.summary is not None
@@ -395,7 +341,7 @@ class Runner:
         registry: Registry,
         config: RunConfig,
         task: Task,
-        samples: list[Sample],
+        selection: Selection,
         run_id: str,
         run_dir: Path,
         created: Path | None,
@@ -407,7 +353,7 @@ class Runner:
                 check_same_run(existing["config"], config, run_id)
             models = build_models(registry, config, task, cache=store if config.cache else None)
             await self._run_with_store(
-                registry, config, task, models, samples, run_id, run_dir, store
+                registry, config, task, models, selection, run_id, run_dir, store
             )
         except AgentbenchError:
             # A run that failed on bad input before finishing anything leaves no empty directory.
@@ -424,24 +370,31 @@ class Runner:
         config: RunConfig,
         task: Task,
         models: dict[str, Model],
-        samples: list[Sample],
+        selection: Selection,
         run_id: str,
         run_dir: Path,
         store: Store,
     ) -> None:
         backend = LazyBackend(registry, config.sandbox, run_id, config.sandbox_options)
         store.create_run(run_id, config)
-        todo = plan_episodes(
-            config.task, config.model, samples, config.epochs, store.done_keys(run_id)
-        )
-        expected = len(samples) * config.epochs
-        self.info = RunInfo(run_id, config, run_dir, expected=expected, todo=len(todo))
+        expected = selection.count * config.epochs
+        todo = max(0, expected - store.count_done(run_id))
+        self.info = RunInfo(run_id, config, run_dir, expected=expected, todo=todo)
         env = episode_env(config, run_id, task, models, backend, run_dir)
         pm = registry.manager
         await call_observers(pm, "on_run_start", run=self.info)
         self.progress.start(self.info)
         complete = False
-        plan = Plan(run_id=run_id, run_dir=str(run_dir), config=config, episodes=todo)
+
+        def episodes() -> Iterator[tuple[Sample, int]]:
+            def done(epoch: int, ids: list[str]) -> set[str]:
+                return store.done_among(run_id, config.task, config.model, epoch, ids)
+
+            return stream_episodes(task.samples, selection, config.epochs, done)
+
+        plan = Plan.streaming(
+            episodes, todo=todo, run_id=run_id, run_dir=str(run_dir), config=config
+        )
         executor = registry.executor(config.executor)(config.executor_options)
         try:
             with tuned_gc():  # setup is done: freeze its heap, collect less often

@@ -354,6 +354,32 @@ class Store:
             ).fetchall()
         return {(r[0], r[1], r[2], r[3]) for r in rows}
 
+    def done_among(
+        self, run_id: str, task: str, model: str, epoch: int, sample_ids: list[str]
+    ) -> set[str]:
+        """Which of `sample_ids` have a finished episode (ok, error or limit) at `epoch`."""
+        if not sample_ids:
+            return set()
+        statuses = ", ".join("?" * len(DONE_STATUSES))
+        ids = ", ".join("?" * len(sample_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT sample_id FROM episodes WHERE run_id = ? AND task = ? AND model = ? "
+                f"AND epoch = ? AND status IN ({statuses}) AND sample_id IN ({ids})",
+                (run_id, task, model, epoch, *DONE_STATUSES, *sample_ids),
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def count_done(self, run_id: str) -> int:
+        """How many of the run's episodes are finished (ok, error or limit)."""
+        marks = ", ".join("?" * len(DONE_STATUSES))
+        with self._lock:
+            (n,) = self._conn.execute(
+                f"SELECT COUNT(*) FROM episodes WHERE run_id = ? AND status IN ({marks})",
+                (run_id, *DONE_STATUSES),
+            ).fetchone()
+        return int(n)
+
     def results(self, run_id: str) -> list[EpisodeResult]:
         """Every recorded episode of the run as a list, in the order they were first recorded.
 

@@ -41,7 +41,7 @@ class RayExecutor(Executor):
 
     async def run(self, plan: Plan, sink: Any, *, env: Any = None) -> None:
         """Run every episode of `plan` on the cluster; `await sink(record)` as each finishes."""
-        if not plan.episodes:
+        if not plan.todo:
             return
         env = env or build_environment(plan)
         connected = connect(self.settings)
@@ -99,8 +99,9 @@ class _Driver:
         self.plan, self.sink, self.options = plan, sink, options
         self.artifacts_dir = artifacts_dir
         self.plan_json = plan.model_dump_json()
-        self.queue: deque[tuple[Sample, int]] = deque(plan.episodes)
-        self.todo: set[tuple[str, int]] = {(s.id, e) for s, e in plan.episodes}
+        # The driver holds the run's keys (the samples travel to a worker one episode at a time).
+        self.queue: deque[tuple[Sample, int]] = deque(plan.iter_episodes())
+        self.todo: set[tuple[str, int]] = {(s.id, e) for s, e in self.queue}
         self.workers: dict[str, _Worker] = {}
         self.retired: list[_Worker] = []
         self.failures: Counter[str] = Counter()
