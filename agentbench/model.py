@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import hashlib
 import json
 import random
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from agentbench.errors import ModelError, ModelTimeoutError, ProviderUnavailable, RateLimitError
+from agentbench.roles import current_call, set_current_call
 from agentbench.types import GenerateConfig, Message, ModelOutput, Sample, ToolSpec, Usage
 
 if TYPE_CHECKING:
@@ -76,6 +78,9 @@ class ModelProvider:
     name: ClassVar[str] = ""
     #: Calls this provider can usefully run at once; the CLI's --max-connections caps it further.
     default_max_connections: ClassVar[int] = 1_000_000
+    #: Whether one call returns `config.n` choices (OpenAI's `n`). When False, `Model` makes
+    #: `n` calls of one choice each, concurrently, and merges them into one output.
+    supports_n: ClassVar[bool] = False
 
     def __init__(self, model_name: str = "", **options: Any) -> None:
         self.model_name = model_name
@@ -362,7 +367,10 @@ class Model:
                 if log is not None:
                     log.add("model", model=self.ref, cached=True, output=_brief(cached))
                 return _as_cached(cached)
-        output = await self._generate_with_retries(messages, tools, config, log)
+        if config.n > 1 and not self.provider.supports_n:
+            output = await self._fan_out(messages, tools, config, log)
+        else:
+            output = await self._generate_with_retries(messages, tools, config, log)
         if info is not None:
             info.calls += 1
         self.calls += 1
@@ -378,6 +386,33 @@ class Model:
                 usage=output.usage.model_dump(),
             )
         return output
+
+    async def _fan_out(
+        self,
+        messages: list[Message],
+        tools: list[ToolSpec] | None,
+        config: GenerateConfig,
+        log: EpisodeLog | None,
+    ) -> ModelOutput:
+        """`config.n` one-choice calls at once (each admitted by the limiter), merged in order."""
+        one = config.model_copy(update={"n": 1})
+        call = current_call()
+
+        async def choice(i: int) -> ModelOutput:
+            if call is not None:  # the choice's place travels with the call (scripted, oracle)
+                set_current_call(dataclasses.replace(call, choice=i))
+            return await self._generate_with_retries(messages, tools, one, log)
+
+        outputs = await asyncio.gather(*(choice(i) for i in range(config.n)))
+        usage = Usage()
+        for output in outputs:
+            usage = usage + output.usage
+        return ModelOutput(
+            model=outputs[0].model,
+            choices=[c for output in outputs for c in output.choices],
+            usage=usage,
+            metadata={**outputs[0].metadata, "fanned_out": config.n},
+        )
 
     async def _generate_with_retries(
         self,

@@ -63,6 +63,8 @@ class CallInfo:
     role: str = DEFAULT_ROLE
     tag: str | None = None
     index: int = 0
+    #: Which of `n` choices this is, when the core makes one call per choice (`supports_n`).
+    choice: int = 0
 
 
 _current_call: contextvars.ContextVar[CallInfo | None] = contextvars.ContextVar(

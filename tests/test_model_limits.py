@@ -65,6 +65,31 @@ async def test_connection_limit_caps_calls_in_flight() -> None:
     assert provider.calls == 8
 
 
+async def test_n_choices_from_a_provider_without_n_are_concurrent_calls_within_the_limit() -> None:
+    provider = CountingProvider(delay=0.05, usage=Usage(input_tokens=2, output_tokens=1))
+    model = Model("fake/x", provider, max_connections=3)
+    outputs = await asyncio.gather(
+        *(model.generate(HELLO, config=GenerateConfig(n=4)) for _ in range(2))
+    )
+    assert [len(o.choices) for o in outputs] == [4, 4]
+    assert provider.calls == 8 and provider.peak == 3  # every choice admitted by the limiter
+    assert outputs[0].usage.input_tokens == 8 and model.usage.output_tokens == 8
+    assert model.calls == 2  # two calls of the task, eight of the provider
+
+
+async def test_a_provider_with_n_gets_one_call_for_n_choices() -> None:
+    class WithN(CountingProvider):
+        supports_n = True
+
+        async def generate(self, messages, tools, config) -> ModelOutput:
+            out = await super().generate(messages, tools, config)
+            return out.model_copy(update={"choices": out.choices * config.n})
+
+    provider = WithN()
+    out = await Model("fake/x", provider).generate(HELLO, config=GenerateConfig(n=5))
+    assert len(out.choices) == 5 and provider.calls == 1
+
+
 async def test_provider_default_caps_the_connection_limit() -> None:
     class OneAtATime(CountingProvider):
         default_max_connections = 1

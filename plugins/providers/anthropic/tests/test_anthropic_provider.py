@@ -164,7 +164,8 @@ async def test_sampling_settings_and_stop_reasons(server, provider) -> None:
 async def test_several_samples_are_concurrent_calls(server, provider) -> None:
     answers = iter(["first", "second", "third"])
     server.responder = lambda request: next(answers)
-    out = await provider.generate([Message.user("one two")], None, GenerateConfig(n=3))
+    model = Model(f"anthropic/{MODEL}", provider)  # Messages has no n: the core fans out
+    out = await model.generate([Message.user("one two")], None, GenerateConfig(n=3))
     assert sorted(c.message.text for c in out.choices) == ["first", "second", "third"]
     assert len(server.requests) == 3
     assert out.usage.input_tokens == 3 * 2

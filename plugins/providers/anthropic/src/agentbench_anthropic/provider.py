@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from pydantic import Field
@@ -14,7 +13,6 @@ from agentbench import (
     SdkOptions,
     SdkProvider,
     ToolSpec,
-    Usage,
     usage_cost,
 )
 from agentbench_anthropic.wire import (
@@ -58,20 +56,16 @@ class AnthropicProvider(SdkProvider):
     async def generate(
         self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerateConfig
     ) -> ModelOutput:
-        """One Messages call, or `config.n` concurrent ones merged into one output."""
+        """One Messages call (Messages has no `n`: `Model` makes one call per choice)."""
         body = self.request(messages, tools, config)
-        responses = await self._create_n(body, config.n, config.timeout or 600.0)
-        usage, written = Usage(), 0
-        for response in responses:
-            one, one_written = parse_usage(response)
-            usage, written = usage + one, written + one_written
+        response = await self.post_json("/v1/messages", body, timeout=config.timeout or 600.0)
+        usage, written = parse_usage(response)
         usage.cost = usage_cost(self.model_name, usage, "anthropic", cache_write_tokens=written)
-        first = responses[0]
         return ModelOutput(
-            model=first.get("model") or self.model_name,
-            choices=[parse_choice(r) for r in responses],
+            model=response.get("model") or self.model_name,
+            choices=[parse_choice(response)],
             usage=usage,
-            metadata={"id": first.get("id"), "stop_sequence": first.get("stop_sequence")},
+            metadata={"id": response.get("id"), "stop_sequence": response.get("stop_sequence")},
         )
 
     def request(
@@ -87,18 +81,3 @@ class AnthropicProvider(SdkProvider):
         body.update(sampling_params(config, self.settings.max_tokens))
         body.update(config.extra)
         return body
-
-    async def _create_n(self, body: dict[str, Any], n: int, timeout: float) -> list[dict[str, Any]]:
-        if n == 1:
-            return [await self.post_json("/v1/messages", body, timeout=timeout)]
-        calls = [
-            asyncio.ensure_future(self.post_json("/v1/messages", body, timeout=timeout))
-            for _ in range(n)
-        ]
-        try:
-            return list(await asyncio.gather(*calls))
-        except BaseException:
-            for call in calls:  # one failed: the whole output is retried, so stop the others
-                call.cancel()
-            await asyncio.gather(*calls, return_exceptions=True)
-            raise

@@ -78,6 +78,7 @@ class LiteLLMProvider(ModelProvider):
     """
 
     name = "litellm"
+    supports_n = True
 
     def __init__(self, model_name: str = "", **options: Any) -> None:
         super().__init__(model_name, **options)

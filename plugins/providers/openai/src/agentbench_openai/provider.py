@@ -44,6 +44,7 @@ class OpenAIProvider(SdkProvider):
     """
 
     name = "openai"
+    supports_n = True
     sdk_module = "openai"
     client_class = "AsyncOpenAI"
     base_url_env = "OPENAI_BASE_URL"

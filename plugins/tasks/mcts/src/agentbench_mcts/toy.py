@@ -115,6 +115,7 @@ class ToyProvider(ModelProvider):
     """The toy model as a provider (`logprobs=False` plays a provider that gives none)."""
 
     name = "toy"
+    supports_n = True  # answers n choices in one call, as OpenAI does
 
     def __init__(
         self, model_name: str = "toy", answers: dict[str, str] | None = None, **options: Any
