@@ -206,7 +206,11 @@ def _run_options(f: Any) -> Any:
         click.option(
             "--max-retries", type=click.IntRange(min=0), help="Retries of a failed model call."
         ),
-        click.option("--seed", type=int, help="Seed of every episode's rng."),
+        click.option(
+            "--seed",
+            type=int,
+            help="Seed of every episode's rng and of providers that take one (-G seed=N overrides).",
+        ),
         click.option("--executor", help="Where episodes run (default: local; plugins add more)."),
         click.option(
             "-E",
@@ -251,7 +255,7 @@ def _roles(specs: tuple[str, ...], model_options: dict[str, Any]) -> dict[str, A
 
 def build_run_config(params: dict[str, Any], task: str | None) -> Any:
     """A RunConfig from the command's parameters, setting only what the user gave."""
-    from agentbench._runner.scheduler import split_ids
+    from agentbench._runner.planning import split_ids
     from agentbench.errors import ConfigError
     from agentbench.options import parse_options
     from agentbench.types import GenerateConfig, Limits, RunConfig
@@ -295,6 +299,8 @@ def build_run_config(params: dict[str, Any], task: str | None) -> Any:
     ):
         if params.get(param) is not None:
             generate[key] = params[param]
+    if params.get("seed") is not None:  # providers that take a seed get the run's (-G overrides)
+        generate.setdefault("seed", params["seed"])
     if generate:
         fields["generate"] = parse_options(GenerateConfig, generate, "generation setting")
     limits = {

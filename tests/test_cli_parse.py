@@ -88,6 +88,14 @@ def test_run_config_takes_exactly_what_was_given() -> None:
     assert "seed" not in config.model_fields_set and "epochs" in config.model_fields_set
 
 
+def test_seed_reaches_the_providers_unless_generate_sets_its_own() -> None:
+    config = build_run_config(params(model="m", seed=7), "t")
+    assert config.seed == 7 and config.generate.seed == 7
+    config = build_run_config(params(model="m", seed=7, generate_options=("seed=3",)), "t")
+    assert config.seed == 7 and config.generate.seed == 3
+    assert build_run_config(params(model="m"), "t").generate.seed is None
+
+
 def test_a_bad_generation_setting_is_named() -> None:
     with pytest.raises(ConfigError, match="'temprature'"):
         build_run_config(params(model="m", generate_options=("temprature=1",)), "t")
