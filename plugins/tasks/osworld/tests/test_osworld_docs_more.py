@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from agentbench_osworld.getters import EvalEnv, getter
 from agentbench_osworld.metrics import METRICS
-from agentbench_osworld.metrics._tools import ToolMissing
+from agentbench_osworld.metrics.tools import ToolMissing
 
 P_NS = "http://schemas.openxmlformats.org/presentationml/2006/main"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from agentbench_osworld.metrics import METRICS, _tools, audio
-from agentbench_osworld.metrics._tools import ToolMissing
+from agentbench_osworld.metrics import METRICS, audio, tools
+from agentbench_osworld.metrics.tools import ToolMissing
 
 RATE = 22050
 
@@ -59,7 +59,7 @@ def fake_ffmpeg(tmp_path: Path, monkeypatch) -> None:
 
 
 def no_ffmpeg(monkeypatch) -> None:
-    monkeypatch.setattr(_tools.shutil, "which", lambda name: None)
+    monkeypatch.setattr(tools.shutil, "which", lambda name: None)
 
 
 # --- compare_audios -------------------------------------------------------------------------
@@ -184,9 +184,9 @@ def test_phash_is_stable_under_small_changes() -> None:
     ImageDraw.Draw(image).ellipse([10, 10, 70, 60], fill=0)
     brighter = image.point(lambda v: min(255, v + 10))
     other = image.transpose(Image.Transpose.ROTATE_180)
-    assert _tools.phash(image).shape == (8, 8)
-    assert _tools.hash_distance(_tools.phash(image), _tools.phash(brighter)) <= 5
-    assert _tools.hash_distance(_tools.phash(image), _tools.phash(other)) > 5
+    assert tools.phash(image).shape == (8, 8)
+    assert tools.hash_distance(tools.phash(image), tools.phash(brighter)) <= 5
+    assert tools.hash_distance(tools.phash(image), tools.phash(other)) > 5
 
 
 # --- MP3 tags, VLC, SSIM --------------------------------------------------------------------

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._tools import ffmpeg_audio
+from .tools import ffmpeg_audio
 
 SAMPLE_RATE = 22050
 N_FFT, HOP, N_MELS, N_MFCC = 2048, 512, 128, 20

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from ._tools import ToolMissing, hash_distance, phash
 from .docs import _document, _ratio, compare_docx_files
 from .slides_more import _registry_value
+from .tools import ToolMissing, hash_distance, phash
 
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ._tools import ffmpeg_frames, hash_distance, phash
 from .images import ssim
 from .rules import match_value_to_rule
+from .tools import ffmpeg_frames, hash_distance, phash
 from .vlc import _setting
 
 # EasyID3 keys of the checks, with their ID3v2.3/2.4 and ID3v2.2 frame ids.
