@@ -209,7 +209,7 @@ def _run_options(f: Any) -> Any:
         click.option(
             "--seed",
             type=int,
-            help="Seed of every episode's rng and of providers that take one (-G seed=N overrides).",
+            help="Seed of every episode's rng and of providers that take one (-G seed=N wins).",
         ),
         click.option("--executor", help="Where episodes run (default: local; plugins add more)."),
         click.option(

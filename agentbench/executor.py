@@ -23,7 +23,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from agentbench._runner.episode import EpisodeEnv, EpisodeRecord  # public through agentbench
+from agentbench._runner.episode import (  # public through agentbench
+    EpisodeEnv,
+    EpisodeRecord,
+    run_one_episode,
+)
 from agentbench.types import RunConfig, Sample
 
 Sink = Callable[["EpisodeRecord"], Awaitable[None]]
@@ -110,14 +114,6 @@ class Executor(abc.ABC):
         """
 
 
-async def run_one_episode(env: EpisodeEnv, sample: Sample, epoch: int) -> EpisodeRecord:
-    """Run one (sample, epoch) in `env`, as the runner does (infrastructure retries included),
-    and return its record for the sink: what an executor running elsewhere calls per episode."""
-    from agentbench._runner.episode import run_episode
-
-    return await run_episode(env, sample, epoch)
-
-
 async def close_environment(env: EpisodeEnv) -> None:
     """Close what `build_environment` opened: the models of every role and the sandbox backend."""
     for model in {id(m): m for m in env.models.values()}.values():
@@ -146,15 +142,13 @@ class LocalExecutor(Executor):
     name = "local"
 
     async def run(self, plan: Plan, sink: Sink, *, env: EpisodeEnv | None = None) -> None:
-        from agentbench._runner.episode import run_episode
-
         env = env or build_environment(plan)
         todo: Iterator[tuple[Sample, int]] = plan.iter_episodes()
 
         async def worker() -> None:
             # One shared iterator: next() never awaits, so no two workers take the same episode.
             for sample, epoch in todo:
-                await sink(await run_episode(env, sample, epoch))
+                await sink(await run_one_episode(env, sample, epoch))
 
         try:
             async with asyncio.TaskGroup() as group:

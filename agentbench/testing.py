@@ -9,7 +9,7 @@
     async def test_my_task_runs_tools():
         model = scripted([tool_call("python", code="print(6*7)"), "42"])
         run = await run_episode("my-task", sample_id="1", model=model)
-        assert [e["type"] for e in run.events("exec")] ...
+        assert [e["type"] for e in run.events_of("exec")] ...
 
 `model` may also be a model reference ("oracle", "null", "scripted/script.yaml") resolved through
 the installed plugins, and `task` a registered task name. The episode runs the same stages as
@@ -22,26 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentbench._runner.episode import run_stages
-from agentbench.model import (
-    EpisodeInfo,
-    Model,
-    ModelProvider,
-    RetryPolicy,
-    _current_episode,
-    parse_model_ref,
-)
+from agentbench._runner.episode import EpisodeEnv, EpisodeRecord, run_one_episode
+from agentbench.errors import InfrastructureError
+from agentbench.model import Model, ModelProvider, RetryPolicy, parse_model_ref
 from agentbench.sandbox import Sandbox, SandboxBackend
 from agentbench.task import EpisodeContext, EpisodeLog, Task
-from agentbench.types import (
-    EpisodeResult,
-    EpisodeStatus,
-    GenerateConfig,
-    Limits,
-    Sample,
-    Score,
-    ToolCall,
-)
+from agentbench.types import EpisodeResult, GenerateConfig, Limits, Sample, Score, ToolCall
 
 
 def scripted(responses: Sequence[Any] | Mapping[str, Sequence[Any]]) -> Model:
@@ -65,22 +51,22 @@ def tool_call(name: str, id: str | None = None, **arguments: Any) -> dict[str, A
 
 
 @dataclass
-class EpisodeRun:
-    """One episode run by `run_episode`: the result, the transcript and the context.
+class EpisodeRun(EpisodeRecord):
+    """One episode run by `run_episode`: the runner's `EpisodeRecord` (result, transcript
+    events, artifacts, emitted records) with the context it ran in.
 
     Attributes:
-        result: The `EpisodeResult`, as the runner would store it.
-        transcript: Every event of the episode (model calls, tool calls, commands, ...).
         context: The `EpisodeContext` (its `state`, `messages`, `usage`).
         sandbox: The sandbox, when `keep_sandbox=True` (close it with `await run.aclose()`).
     """
 
-    result: EpisodeResult
-    transcript: list[dict[str, Any]]
-    context: EpisodeContext
-    sandbox: Sandbox | None = None
     _backend: SandboxBackend | None = field(default=None, repr=False)
     _owned: bool = field(default=True, repr=False)
+
+    @property
+    def transcript(self) -> list[dict[str, Any]]:
+        """Every event of the episode (model calls, tool calls, commands, ...)."""
+        return self.events
 
     @property
     def score(self) -> Score | None:
@@ -97,9 +83,9 @@ class EpisodeRun:
             return self.result.score.explanation
         return self.result.error or ""
 
-    def events(self, type: str) -> list[dict[str, Any]]:
+    def events_of(self, type: str) -> list[dict[str, Any]]:
         """The transcript events of one type ("model", "exec", "tool", ...)."""
-        return [e for e in self.transcript if e.get("type") == type]
+        return [e for e in self.events if e.get("type") == type]
 
     async def aclose(self) -> None:
         """Free a kept sandbox."""
@@ -127,6 +113,9 @@ async def run_episode(
 ) -> EpisodeRun:
     """Run one episode of `task` in this process and return its result and transcript.
 
+    The episode is assembled as `agentbench run` assembles it (`run_one_episode`), without a
+    store and without infrastructure retries.
+
     Args:
         task: A task instance, or the registered name of one (with `options`).
         model: A `Model`, a provider, a reference ("oracle", "null", "scripted/x.yaml"), or a
@@ -140,8 +129,9 @@ async def run_episode(
         limits: Step, token and wall-time limits.
         generate_config: Sampling settings laid under the task's own.
         seed: The run seed (the context's `rng` derives from it).
-        raise_errors: Re-raise what the task or model raises (the runner would record status
-            "error"); `LimitExceeded` is never raised, the episode is scored with what it has.
+        raise_errors: Re-raise what the task or model raises, and a sandbox failure (the runner
+            would record status "error" / "infra_error"); `LimitExceeded` is never raised, the
+            episode is scored with what it has.
         keep_sandbox: Keep the sandbox open for inspection (`run.sandbox`; then `run.aclose()`).
         plugins: Plugin filter used to resolve names.
         roles: Models of the task's other roles, as `model` is given (e.g.
@@ -149,77 +139,74 @@ async def run_episode(
     """
     task = _resolve_task(task, options, plugins)
     sample = sample or _find_sample(task, sample_id)
-    limits = limits or Limits()
     wrapped = _resolve_model(model, plugins)
-    models = _role_models(task, wrapped, roles or {}, plugins)
     backend = _resolve_backend(sandbox, sandbox_options, plugins)
-    spec = task.sandbox_spec(sample)
-    log = EpisodeLog()
-    box: Sandbox | None = None
-    token = _current_episode.set(
-        EpisodeInfo(task=task, sample=sample, epoch=epoch, run_id="testing")
+
+    async def get_backend() -> SandboxBackend | None:
+        return backend
+
+    env = EpisodeEnv(
+        run_id="testing",
+        task_name=task.name,
+        task=task,
+        model=wrapped,
+        backend=get_backend,
+        models=_role_models(task, wrapped, roles or {}, plugins),
+        limits=limits or Limits(),
+        seed=seed,
+        generate_config=generate_config or GenerateConfig(),
+        infra_retries=0,
     )
-    status: EpisodeStatus = "ok"
-    score: Score | None = None
-    error: str | None = None
-    stage: str | None = None
-    ctx: EpisodeContext | None = None
+    owned = not isinstance(sandbox, SandboxBackend)
     try:
-        if spec is not None and backend is not None:
-            box = await backend.acquire(spec, label=f"{task.name}/{sample.id}/{epoch}")
-            log.add("sandbox", description=box.describe())
-        ctx = EpisodeContext(
-            task=task,
-            sample=sample,
-            model=wrapped,
-            sandbox=box,
-            log=log,
-            limits=limits,
-            epoch=epoch,
-            seed=seed,
-            generate_config=generate_config,
-            models=models,
+        record = await run_one_episode(
+            env,
+            sample,
+            epoch,
+            keep_sandbox=keep_sandbox,
+            keep_context=True,
+            catch=not raise_errors,
         )
-        outcome = await run_stages(task, ctx, limits, catch=not raise_errors)
-        status, score, error = outcome.status, outcome.score, outcome.error
-        stage = outcome.stage
     except Exception as exc:
+        await _free(backend, None, owned=owned)
         if raise_errors:
             raise
-        status, error = "error", f"{type(exc).__name__}: {exc}"
-        log.add("error", error=error)
-    finally:
-        _current_episode.reset(token)
-        if not keep_sandbox:
-            await _free(backend, box, owned=not isinstance(sandbox, SandboxBackend))
-    if ctx is None:  # only reachable with raise_errors=False
-        ctx = EpisodeContext(
-            task=task, sample=sample, model=wrapped, sandbox=None, log=log, limits=limits
-        )
+        record = _errored(env, sample, epoch, exc)  # the runner would stop the run here
+    if raise_errors and record.result.status == "infra_error":
+        await _free(backend, record.sandbox, owned=owned)
+        raise InfrastructureError(record.result.error or "the sandbox failed")
+    kept = keep_sandbox and record.sandbox is not None
+    if not kept:
+        await _free(backend, None, owned=owned)
+    context = record.context or EpisodeContext(
+        task=task, sample=sample, model=wrapped, sandbox=None, log=EpisodeLog(), limits=env.limits
+    )
+    return EpisodeRun(
+        record.result,
+        record.events,
+        record.artifacts,
+        record.sandbox if kept else None,
+        record.records,
+        context,
+        _backend=backend if kept else None,
+        _owned=owned,
+    )
+
+
+def _errored(env: EpisodeEnv, sample: Sample, epoch: int, exc: Exception) -> EpisodeRecord:
+    """The record of an episode stopped by an error the runner lets through (a user error)."""
+    error = f"{type(exc).__name__}: {exc}"
     result = EpisodeResult(
-        run_id="testing",
-        task=task.name,
+        run_id=env.run_id,
+        task=env.task_name,
         sample_id=sample.id,
         epoch=epoch,
-        model=wrapped.ref,
+        model=env.model.ref,
         subset=sample.subset,
-        status=status,
-        score=score,
+        status="error",
         error=error,
-        error_stage=stage,
-        usage=ctx.usage,
-        usage_by_role=dict(ctx.usage_by_role),
-        steps=ctx.steps,
     )
-    kept = keep_sandbox and box is not None
-    return EpisodeRun(
-        result,
-        list(log.events),
-        ctx,
-        box if kept else None,
-        backend if kept else None,
-        _owned=not isinstance(sandbox, SandboxBackend),
-    )
+    return EpisodeRecord(result, [{"type": "error", "error": error}], [])
 
 
 async def _free(backend: SandboxBackend | None, box: Sandbox | None, *, owned: bool) -> None:

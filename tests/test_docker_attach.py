@@ -121,7 +121,7 @@ async def test_an_attached_episode_scores_and_leaves_the_desktop_running(desktop
     )
     assert run.result.status == "ok", run.result.error
     assert run.score is not None and run.score.value == 1, run.explanation
-    assert desktop.name in run.events("sandbox")[0]["description"]
+    assert desktop.name in run.events_of("sandbox")[0]["description"]
     assert "isolation settings are those of the attached container" in caplog.text
 
     desktop.reload()

@@ -67,7 +67,7 @@ async def test_a_task_test_in_a_few_lines() -> None:
     assert run.passed, run.explanation
     assert run.result.status == "ok" and run.result.steps == 2 and run.result.sample_id == "b"
     assert [e["type"] for e in run.transcript][:2] == ["sandbox", "model"]
-    assert run.events("exec")[0]["stdout"] == "hi\n"
+    assert run.events_of("exec")[0]["stdout"] == "hi\n"
     assert run.context.messages[2].role == "tool" and run.context.messages[2].text == "hi\n"
 
 
@@ -88,7 +88,7 @@ async def test_the_step_limit_is_scored_with_what_there_is() -> None:
 
     run = await run_episode(Stubborn(), model=["x"] * 10, limits=Limits(max_steps=3))
     assert run.result.status == "ok" and run.passed  # the limit hit, yet the work was right
-    assert run.result.steps == 3 and run.events("limit")[0]["kind"] == "steps"
+    assert run.result.steps == 3 and run.events_of("limit")[0]["kind"] == "steps"
     failed = await run_episode(
         Stubborn(), sample_id="b", model=["x"] * 10, limits=Limits(max_steps=2)
     )
@@ -103,7 +103,7 @@ async def test_the_time_limit_stops_solve() -> None:
             await asyncio.sleep(30)
 
     run = await run_episode(Slow(), model=[], limits=Limits(max_seconds=0.2))
-    assert run.events("limit")[0]["kind"] == "seconds" and not run.passed
+    assert run.events_of("limit")[0]["kind"] == "seconds" and not run.passed
     assert "seconds limit" in run.score.details["limit"]
 
 
@@ -159,4 +159,4 @@ async def test_without_a_sandbox_the_task_gets_none() -> None:
             return Score.of(ctx.sandbox is None and ctx.state["output"].text == "yes")
 
     run = await run_episode(NoBox(), model=["yes"], sandbox="local")
-    assert run.passed and run.events("sandbox") == []
+    assert run.passed and run.events_of("sandbox") == []

@@ -43,7 +43,8 @@ class EpisodeEnv:
         task_name: The task's registered name (stored with each result).
         task: The task instance (options applied).
         model: The wrapped model of the `default` role.
-        backend: Returns the run's sandbox backend, creating it on first use.
+        backend: Returns the run's sandbox backend, creating it on first use (None: episodes
+            run without a sandbox even where the task asks for one; tests only).
         limits: Per-episode step, token and wall-time budgets.
         seed: Base seed of every episode's rng.
         generate_config: Sampling settings laid under each call's own.
@@ -56,7 +57,7 @@ class EpisodeEnv:
     task_name: str
     task: Task
     model: Model
-    backend: Callable[[], Awaitable[SandboxBackend]]
+    backend: Callable[[], Awaitable[SandboxBackend | None]]
     models: dict[str, Model] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     seed: int = 0
@@ -80,7 +81,7 @@ class EpisodeEnv:
 
 
 @dataclass
-class Outcome:
+class AttemptOutcome:
     """What the stages of one attempt came to."""
 
     status: EpisodeStatus
@@ -92,13 +93,23 @@ class Outcome:
 
 @dataclass
 class EpisodeRecord:
-    """A finished episode: its result, transcript events and artifact names."""
+    """A finished episode: its result, transcript events, artifact names and emitted records.
+
+    Attributes:
+        result: The result, as the store keeps it.
+        events: The transcript, every attempt's events in order.
+        artifacts: Names of the files the episode saved.
+        sandbox: The last attempt's sandbox, only when the caller asked to keep it.
+        records: What the task emitted (`ctx.emit(kind, data)`), as (kind, data).
+        context: The last attempt's `EpisodeContext`, only when the caller asked for it.
+    """
 
     result: EpisodeResult
     events: list[dict[str, Any]]
     artifacts: list[str]
-    sandbox: Sandbox | None = None  # only set when the caller asked to keep it
-    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # ctx.emit(...)
+    sandbox: Sandbox | None = None
+    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    context: EpisodeContext | None = None
 
 
 def _describe(exc: BaseException) -> str:
@@ -125,7 +136,7 @@ def _deadline(seconds: float | None) -> Any:
 
 async def run_stages(
     task: Task, ctx: EpisodeContext, limits: Limits, *, catch: bool = True
-) -> Outcome:
+) -> AttemptOutcome:
     """setup + solve under the wall-time limit, then check; a limit still gets a check.
 
     With `catch=False` (agentbench.testing's default) what the task or model raises propagates
@@ -147,7 +158,7 @@ async def run_stages(
     except TimeoutError:
         if not deadline.expired():
             _log_error(ctx, stage)
-            return Outcome("error", error="TimeoutError: timed out", stage=stage)
+            return AttemptOutcome("error", error="TimeoutError: timed out", stage=stage)
         limit_hit = LimitExceeded("seconds", limits.max_seconds or 0)
     except (InfrastructureError, AgentbenchError):
         raise
@@ -159,7 +170,7 @@ async def run_stages(
         _log_error(ctx, stage, exc)
         if not catch:
             raise
-        return Outcome("error", error=_describe(exc), stage=stage)
+        return AttemptOutcome("error", error=_describe(exc), stage=stage)
     if limit_hit is not None:
         ctx.log.add("limit", kind=limit_hit.kind, limit=limit_hit.limit, message=str(limit_hit))
     outcome = await _check(task, ctx, limits, limit_hit, catch=catch)
@@ -167,17 +178,17 @@ async def run_stages(
     return outcome
 
 
-def _model_failure(ctx: EpisodeContext, exc: ModelError) -> Outcome:
+def _model_failure(ctx: EpisodeContext, exc: ModelError) -> AttemptOutcome:
     """A model call that failed for good: an outage of the provider (a retryable error that
     outlasted the retries) is `provider_error`, left out of the scores and run again by
     `--resume`; anything else the provider refused is the episode's `error`."""
     if exc.retryable:
         _log_error(ctx, "model", exc, outage=True)
-        return Outcome(
+        return AttemptOutcome(
             "provider_error", error=f"provider unavailable: {_describe(exc)}", stage="model"
         )
     _log_error(ctx, "model", exc)
-    return Outcome("error", error=_describe(exc), stage="model")
+    return AttemptOutcome("error", error=_describe(exc), stage="model")
 
 
 def _log_error(
@@ -196,7 +207,7 @@ async def _check(
     limit_hit: LimitExceeded | None,
     *,
     catch: bool = True,
-) -> Outcome:
+) -> AttemptOutcome:
     budget = (
         limits.max_seconds if limit_hit is None else max(limits.max_seconds or 0, CHECK_GRACE_S)
     )
@@ -211,23 +222,30 @@ async def _check(
         if not catch:
             raise
         if limit_hit is not None:
-            return Outcome("limit", error=f"{limit_hit}; check failed: {error}", stage="check")
-        return Outcome("error", error=error, stage="check")
+            return AttemptOutcome(
+                "limit", error=f"{limit_hit}; check failed: {error}", stage="check"
+            )
+        return AttemptOutcome("error", error=error, stage="check")
     if limit_hit is not None:
         score.details.setdefault("limit", str(limit_hit))
     ctx.log.add("score", value=score.value, passed=score.passed, explanation=score.explanation)
-    return Outcome("ok", score=score)
+    return AttemptOutcome("ok", score=score)
 
 
-async def run_episode(
+async def run_one_episode(
     env: EpisodeEnv,
     sample: Sample,
     epoch: int,
     *,
     listeners: list[Callable[[Event], Any]] | None = None,
     keep_sandbox: bool = False,
+    keep_context: bool = False,
+    catch: bool = True,
 ) -> EpisodeRecord:
     """Run one (sample, epoch), retrying on a fresh sandbox after an infrastructure failure.
+
+    The one way an episode is assembled: the runner's executors, `debug` and
+    `agentbench.testing.run_episode` all call it.
 
     Args:
         env: What the run's episodes share.
@@ -235,6 +253,9 @@ async def run_episode(
         epoch: Which repetition of the sample this is (0-based).
         listeners: Called with every transcript event as it happens (the debug command).
         keep_sandbox: Leave the sandbox of the last attempt open and return it (debug).
+        keep_context: Return the last attempt's `EpisodeContext` in the record (tests).
+        catch: Record what the task or model raises as status "error" (False: re-raise it,
+            so that a plugin author's test shows the traceback).
 
     Raises:
         AgentbenchError: a user error that every episode would hit; the run stops.
@@ -257,8 +278,8 @@ async def run_episode(
             EpisodeInfo(task=env.task, sample=sample, epoch=epoch, run_id=env.run_id)
         )
         try:
-            if spec is not None:
-                backend = await env.backend()
+            backend = await env.backend() if spec is not None else None
+            if spec is not None and backend is not None:
                 sandbox = await backend.acquire(spec, label=f"{env.task_name}/{sample.id}/{epoch}")
                 log.add("sandbox", description=sandbox.describe(), files=sorted(spec.files))
             ctx = EpisodeContext(
@@ -273,11 +294,11 @@ async def run_episode(
                 generate_config=env.generate_config,
                 models=env.models,
             )
-            outcome = await run_stages(env.task, ctx, env.limits)
+            outcome = await run_stages(env.task, ctx, env.limits, catch=catch)
         except InfrastructureError as exc:
             log.add("infra_error", stage="sandbox", attempt=attempts, error=_describe(exc))
             retry = attempts <= env.infra_retries
-            outcome = Outcome(
+            outcome = AttemptOutcome(
                 "infra_error",
                 error=f"{_describe(exc)} (after {attempts} attempts)",
                 stage="sandbox",
@@ -318,7 +339,12 @@ async def run_episode(
         events: list[dict[str, Any]] = [*earlier_events, *log.events]
         records = list(ctx.records) if ctx is not None else []
         return EpisodeRecord(
-            result, events, log.artifacts, sandbox if keep_sandbox else None, records=records
+            result,
+            events,
+            log.artifacts,
+            sandbox if keep_sandbox else None,
+            records=records,
+            context=ctx if keep_context else None,
         )
 
 
@@ -330,6 +356,8 @@ async def _release(env: EpisodeEnv, sandbox: Sandbox | None, *, reusable: bool) 
     if sandbox is None:
         return
     backend = await env.backend()
+    if backend is None:
+        return
     try:
         await backend.release(sandbox, reusable=reusable)
     except Exception:  # a sandbox that cannot be released is closed for good

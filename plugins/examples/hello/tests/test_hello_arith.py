@@ -38,9 +38,9 @@ async def test_a_tool_call_runs_in_the_sandbox_and_the_answer_is_checked(task_cl
     model = scripted([tool_call("python", code=f"print({expression})"), str(sample.target)])
     run = await run_episode(task, sample_id=sample.id, model=model)
     assert run.passed, run.explanation
-    tool = run.events("tool")[0]
+    tool = run.events_of("tool")[0]
     assert tool["output"].strip() == str(sample.target)  # computed by python, in the sandbox
-    assert [e["cmd"] for e in run.events("exec")] == [
+    assert [e["cmd"] for e in run.events_of("exec")] == [
         ["python", "scratch.py"],
         ["python", "check.py"],
     ]
@@ -78,7 +78,7 @@ async def test_the_task_runs_by_its_registered_name_with_options() -> None:
 async def test_the_scripted_answers_file_next_to_the_plugin() -> None:
     script = Path(__file__).resolve().parents[1] / "answers.yaml"
     solved = await run_episode("hello-arith", sample_id="arith-0", model=f"scripted/{script}")
-    assert solved.passed and len(solved.events("tool")) == 1
+    assert solved.passed and len(solved.events_of("tool")) == 1
     assert not (
         await run_episode("hello-arith", sample_id="arith-1", model=f"scripted/{script}")
     ).passed

@@ -43,7 +43,7 @@ async def test_per_method_strategies_make_one_call_per_method() -> None:
     for strategy in ("incremental", "compositional"):
         task = ClassEval({"data": str(TINY), "strategy": strategy})
         run = await run_episode(task, sample_id="Fixture_0", model="oracle", sandbox="local")
-        assert run.passed and len(run.events("model")) == 3
+        assert run.passed and len(run.events_of("model")) == 3
 
 
 async def test_verdicts_of_a_partly_wrong_class() -> None:

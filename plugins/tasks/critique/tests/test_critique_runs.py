@@ -179,7 +179,7 @@ async def test_python_blocks_run_and_their_output_is_fed_back() -> None:
     messages = run.context.messages
     assert [m.role for m in messages[2:]] == ["assistant", "user", "assistant"]
     assert messages[3].content == "\n```output\n9\n```\n"
-    assert [e["exit_code"] for e in run.events("exec")] == [0]
+    assert [e["exit_code"] for e in run.events_of("exec")] == [0]
 
 
 async def test_code_rounds_stop_after_four_calls() -> None:
@@ -268,7 +268,7 @@ async def test_a_critique_wrapped_in_a_bare_fence_is_scored_as_it_is() -> None:
     fenced = "```\n## Critique of Student Solution Steps\nno verdict yet\n```"
     run = await run_episode(task, sample_id="gsm8k/1", model=[fenced], sandbox="local")
     assert [m.role for m in run.context.messages] == ["system", "user", "assistant"]
-    assert run.events("exec") == []
+    assert run.events_of("exec") == []
     assert not run.passed
 
 

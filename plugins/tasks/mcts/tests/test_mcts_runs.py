@@ -68,7 +68,7 @@ async def test_gsm8k_run_writes_a_dpo_file_with_three_string_columns(tmp_path: P
     assert (tmp_path / "dpo2.jsonl").read_text() == (tmp_path / "dpo.jsonl").read_text()
     # Every tree is an artifact.
     assert all(
-        [e["name"] for e in r.events("artifact")] == [f"tree-{r.result.sample_id}.json"]
+        [e["name"] for e in r.events_of("artifact")] == [f"tree-{r.result.sample_id}.json"]
         for r in runs
     )
 

@@ -87,4 +87,4 @@ async def test_an_application_task_in_the_default_image_fails_before_any_model_c
     assert run.result.status == "error"
     assert "GIMP is not installed" in (run.result.error or "")
     assert "desktop-apps" in (run.result.error or "")
-    assert run.events("model") == []
+    assert run.events_of("model") == []

@@ -55,7 +55,7 @@ NO_SUDO = (
 
 
 def _sudo_ok(run) -> bool:
-    return all(e.get("sudo", True) for e in run.events("desktop_started"))
+    return all(e.get("sudo", True) for e in run.events_of("desktop_started"))
 
 
 def _xfail_without_sudo(run) -> None:
@@ -88,7 +88,7 @@ async def test_bundled_tasks_pass_with_their_scripted_solutions():
     failed = {sid: run.explanation for sid, run in runs.items() if not run.passed}
     assert failed == {}
     for run in runs.values():
-        artifacts = [e["name"] for e in run.events("artifact")]
+        artifacts = [e["name"] for e in run.events_of("artifact")]
         assert "step_000.png" in artifacts and "final.png" in artifacts
 
 
@@ -115,10 +115,10 @@ async def test_computer_13_actions_with_the_accessibility_tree_observation():
         observation="screenshot_a11y_tree",
     )
     assert run.passed, run.explanation
-    prompts = [e["input"][0]["last"]["text"] for e in run.events("model")]
+    prompts = [e["input"][0]["last"]["text"] for e in run.events_of("model")]
     assert prompts[0].startswith("Task:") and "tag\tname\ttext" in prompts[0]
     assert any("\nterminal\t" in p for p in prompts[2:]), "the open terminal is in the tree"
-    images = [e["input"][0]["last"].get("images") for e in run.events("model")]
+    images = [e["input"][0]["last"].get("images") for e in run.events_of("model")]
     assert images == [1] * len(steps)
 
 
@@ -221,7 +221,7 @@ async def test_upstream_download_task_without_its_asset_is_an_error_for_that_tas
     # episode fails before any model call; the fix names the task's own asset folder.
     error = run.result.error or ""
     assert "eval.sh" in error and f"DIR/{CHMOD}/eval.sh" in error
-    assert run.events("model") == []
+    assert run.events_of("model") == []
 
 
 async def test_a_run_of_the_upstream_folder_records_per_task_errors_and_goes_on(tmp_path):
