@@ -197,6 +197,17 @@ class EpisodeContext:
         self.records.append((kind, data))
         self.log.add("emit", kind=kind)
 
+    async def write_file(self, path: str, content: str | bytes) -> None:
+        """Write a file into the sandbox and log it (a "file" event: its path and size), so that
+        `debug` and the transcript show what setup placed there."""
+        if self.sandbox is None:
+            raise RuntimeError(
+                f"task {self.task.name!r} declared no sandbox for sample {self.sample.id!r}"
+            )
+        await self.sandbox.write_file(path, content)
+        size = len(content.encode() if isinstance(content, str) else content)
+        self.log.add("file", path=path, bytes=size)
+
     async def exec(
         self, cmd: str | list[str], *, timeout: float | None = None, **kwargs: Any
     ) -> ExecResult:

@@ -86,6 +86,10 @@ class SayTask(Task):
     def sandbox_spec(self, sample: Sample) -> SandboxSpec | None:
         return SandboxSpec(image="fake") if self.options.sandbox else None
 
+    async def setup(self, ctx: Any) -> None:
+        if ctx.sandbox is not None:
+            await ctx.write_file("/work/prompt.txt", str(ctx.sample.input))
+
     async def solve(self, ctx: Any) -> None:
         if self.options.log_file:
             with open(self.options.log_file, "a") as f:

@@ -258,6 +258,7 @@ def test_debug_prints_events_live_the_score_and_keeps_the_sandbox(
     assert text.count("fake-shell 1") == 1  # the way in, printed once, at the end
     order = [
         "sandbox ready",
+        "wrote /work/prompt.txt (5 bytes)",
         "$ echo hi",
         "exit 0",
         ">> user: say 3",

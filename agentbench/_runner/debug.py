@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from agentbench._runner.episode import EpisodeRecord, run_episode
+from agentbench._runner.episode import EpisodeRecord, run_one_episode
 from agentbench._runner.planning import select_samples
 from agentbench._runner.scheduler import (
     LazyBackend,
@@ -102,6 +102,9 @@ class EventPrinter:
             return "sandbox ready" + placed
         return f"sandbox: {e.get('description')}{placed}"
 
+    def _fmt_file(self, e: dict[str, Any]) -> str:
+        return f"wrote {e.get('path')} ({e.get('bytes', '?')} bytes)"
+
     def _fmt_score(self, e: dict[str, Any]) -> str:
         return f"score {e.get('value')} passed={e.get('passed')}: {e.get('explanation', '')}"
 
@@ -159,7 +162,7 @@ async def debug_episode(
     )
     started = time.monotonic()
     try:
-        record = await run_episode(
+        record = await run_one_episode(
             env,
             sample,
             epoch,

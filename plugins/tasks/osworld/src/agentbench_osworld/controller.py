@@ -167,8 +167,10 @@ class DesktopController:
         return data if isinstance(data, bytes) else data.encode()
 
     async def write_file(self, path: str, data: bytes) -> None:
-        """Write a file as the desktop user (parents created)."""
+        """Write a file as the desktop user (parents created); logged as a "file" event."""
         await self.sandbox.write_file(vm_path(path), data)
+        if self._log is not None:
+            self._log("file", path=path, bytes=len(data))
 
 
 def _check(answer: dict[str, Any], what: str) -> None:

@@ -59,8 +59,8 @@ async def evaluate_answer(
     """Place `code` at the placeholder, run the test directives and lint the file."""
     assert ctx.sandbox is not None
     text = place_class(files.prepared, code)
-    await ctx.sandbox.write_file(f"{REPO}/{files.file}", text)
-    await ctx.sandbox.write_file(REPORT_FILE, "")
+    await ctx.write_file(f"{REPO}/{files.file}", text)
+    await ctx.write_file(REPORT_FILE, "")
     selected = [] if files.run_all else files.directives
     result = await ctx.exec(
         ["python", "-m", "pytest", *selected, "-p", "no:cacheprovider", "--json-report",

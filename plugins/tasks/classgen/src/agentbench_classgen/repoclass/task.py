@@ -154,7 +154,7 @@ class RepoClassBench(Task):
         files = EpisodeFiles(rel, prepared, record["class_name"], directives, run_all)
         gt_errors, _ = await lint(ctx, files, original)
         assert ctx.sandbox is not None
-        await ctx.sandbox.write_file(f"{REPO}/{rel}", prepared)
+        await ctx.write_file(f"{REPO}/{rel}", prepared)
         ctx.state.update(files=files, gt_lint=bool(gt_errors), original=original)
 
     async def solve(self, ctx: EpisodeContext) -> None:
