@@ -51,7 +51,7 @@ async def run_async(
     Raises:
         AgentbenchError: bad input (unknown task or model, bad option, unreadable data, ...).
     """
-    from agentbench._runner.scheduler import Runner
+    from agentbench._runner.runner import Runner
 
     runner = Runner(
         _config(config, overrides), registry=registry, plugins=plugins, progress=progress

@@ -387,7 +387,7 @@ def run(ctx: click.Context, task: str | None, **params: Any) -> None:
     import asyncio
 
     from agentbench._runner.progress import choose_progress
-    from agentbench._runner.scheduler import Runner
+    from agentbench._runner.runner import Runner
 
     params["plugins"] = _plugin_spec(ctx, params)
     config = build_run_config(params, task)

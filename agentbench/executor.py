@@ -125,7 +125,7 @@ async def close_environment(env: EpisodeEnv) -> None:
 
 def build_environment(plan: Plan) -> EpisodeEnv:
     """The episode environment of `plan`, rebuilt from the installed plugins (in any process)."""
-    from agentbench._runner.scheduler import LazyBackend, build_models, build_task, episode_env
+    from agentbench._runner.environment import LazyBackend, build_models, build_task, episode_env
     from agentbench.plugins import load_plugins
 
     config = plan.config

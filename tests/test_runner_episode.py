@@ -10,8 +10,8 @@ import pytest
 import runner_fixtures
 
 from agentbench import AuthenticationError, Limits, Model, Sample
+from agentbench._runner.environment import LazyBackend
 from agentbench._runner.episode import EpisodeEnv, run_one_episode
-from agentbench._runner.scheduler import LazyBackend
 from agentbench.plugins import load_plugins
 
 FX = runner_fixtures

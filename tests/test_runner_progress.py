@@ -12,7 +12,7 @@ from agentbench._runner.progress import (
     RichProgress,
     choose_progress,
 )
-from agentbench._runner.scheduler import RunInfo
+from agentbench._runner.runner import RunInfo
 from agentbench.types import RunConfig
 
 INFO = RunInfo("run-1", RunConfig(task="t"), Path("runs/run-1"), expected=5, todo=4)

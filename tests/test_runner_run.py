@@ -10,7 +10,7 @@ import pytest
 import runner_fixtures
 
 from agentbench import ConfigError, DataError, RunConfig, UnknownNameError, hookimpl
-from agentbench._runner.scheduler import Runner
+from agentbench._runner.runner import Runner
 from agentbench._runner.store import Store
 from agentbench.api import load_summary, run_async
 from agentbench.plugins import load_plugins

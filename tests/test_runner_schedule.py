@@ -15,7 +15,7 @@ from agentbench._runner.planning import (
     select_samples,
     stream_episodes,
 )
-from agentbench._runner.scheduler import make_run_id
+from agentbench._runner.runner import make_run_id
 
 SAMPLES = [Sample(id=i) for i in ("HumanEval/0", "HumanEval/1", "HumanEval/12", "Mbpp/3", "Mbpp/4")]
 

@@ -1,1 +1,1 @@
-"""The runner: scheduler, episodes, the run store and the progress display."""
+"""The runner: planning, the environment, episodes, the run store and the progress display."""

@@ -15,16 +15,10 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from agentbench._runner.environment import LazyBackend, build_models, build_task, episode_env
 from agentbench._runner.episode import EpisodeRecord, run_one_episode
 from agentbench._runner.planning import select_samples
-from agentbench._runner.scheduler import (
-    LazyBackend,
-    build_models,
-    build_task,
-    episode_env,
-    make_run_id,
-    summarise_stored_run,
-)
+from agentbench._runner.runner import make_run_id, summarise_stored_run
 from agentbench._runner.store import Store
 from agentbench.errors import ConfigError
 from agentbench.model import parse_model_ref

@@ -1,7 +1,7 @@
 """One episode: acquire a sandbox, set up, solve, check; limits and infrastructure retries.
 
 The episode never touches the store or the observers: it returns an `EpisodeRecord` and the
-scheduler records it. Errors a user must fix (`AgentbenchError`: a missing API key, Docker not
+runner records it. Errors a user must fix (`AgentbenchError`: a missing API key, Docker not
 running) propagate and stop the run; anything else a task or model raises becomes status "error".
 """
 

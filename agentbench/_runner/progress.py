@@ -11,7 +11,7 @@ import time
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agentbench._runner.scheduler import RunInfo
+    from agentbench._runner.runner import RunInfo
     from agentbench.types import EpisodeResult
 
 
