@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,9 +100,13 @@ class _Driver:
         self.plan, self.sink, self.options = plan, sink, options
         self.artifacts_dir = artifacts_dir
         self.plan_json = plan.model_dump_json()
-        # The driver holds the run's keys (the samples travel to a worker one episode at a time).
-        self.queue: deque[tuple[Sample, int]] = deque(plan.iter_episodes())
-        self.todo: set[tuple[str, int]] = {(s.id, e) for s, e in self.queue}
+        # Episodes are taken from the plan's stream as slots free up (a run of any size stays
+        # out of the driver's memory); only those handed out and not yet recorded are kept.
+        self.source: Iterator[tuple[Sample, int]] = plan.iter_episodes()
+        self.exhausted = False
+        self.queue: deque[tuple[Sample, int]] = deque()  # handed back by a lost worker
+        self.pending: set[tuple[str, int]] = set()  # handed out, not yet recorded
+        self.recorded = 0
         self.workers: dict[str, _Worker] = {}
         self.retired: list[_Worker] = []
         self.failures: Counter[str] = Counter()
@@ -127,7 +132,7 @@ class _Driver:
     async def supervise(self) -> None:
         """Start workers on nodes that can take them, until every episode is recorded."""
         waiting_since: float | None = None
-        while self.todo:
+        while not self.finished:
             await self.place_workers()
             if self.workers:
                 waiting_since = None
@@ -135,7 +140,7 @@ class _Driver:
                 waiting_since = waiting_since or time.monotonic()
                 if time.monotonic() - waiting_since > self.options.node_wait_s:
                     raise ConfigError(
-                        f"no Ray node can run episodes ({len(self.todo)} left)",
+                        f"no Ray node can run episodes ({self.plan.todo - self.recorded} left)",
                         "add nodes with episode slots (CPUs or an agentbench_slots resource), "
                         "then --resume the run",
                     )
@@ -272,14 +277,26 @@ class _Driver:
 
     # -- episodes ----------------------------------------------------------------------------
 
+    @property
+    def finished(self) -> bool:
+        """Every episode of the plan is recorded."""
+        return self.exhausted and not self.pending
+
     async def next_episode(self) -> tuple[Sample, int] | None:
         """The next (sample, epoch) to run; None when every one is recorded."""
         while True:
             while self.queue:
                 sample, epoch = item = self.queue.popleft()
-                if (sample.id, epoch) in self.todo:  # else recorded meanwhile
+                if (sample.id, epoch) in self.pending:  # else recorded meanwhile
                     return item
-            if not self.todo:
+            if not self.exhausted:
+                item = next(self.source, None)
+                if item is not None:
+                    self.pending.add((item[0].id, item[1]))
+                    return item
+                self.exhausted = True
+            if self.finished:
+                self.notify()
                 return None
             await self.changed.wait()
 
@@ -304,12 +321,13 @@ class _Driver:
     async def record(self, worker: _Worker, item: tuple[Sample, int], packed: Any) -> None:
         """Hand a finished episode to the runner, once per (sample, epoch)."""
         key = (item[0].id, item[1])
-        if key not in self.todo:
+        if key not in self.pending:
             return  # already recorded from another worker
-        self.todo.discard(key)
+        self.pending.discard(key)
+        self.recorded += 1
         record = unpack(packed, self.artifacts_dir(item[0].id, item[1]))
         self.track_infra(worker, record.result.status)
-        if not self.todo:
+        if self.finished:
             self.notify()
         await self.sink(record)
 
