@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import runner_fixtures
 
-from agentbench import ConfigError, DataError, RunConfig, UnknownNameError, hookimpl
+from agentbench import ConfigError, DataError, RunConfig, Sample, UnknownNameError, hookimpl
 from agentbench._runner.runner import Runner
 from agentbench._runner.store import Store
 from agentbench.api import load_summary, run_async
@@ -265,3 +265,62 @@ def test_run_is_the_blocking_form_of_run_async(tmp_path: Path) -> None:
     )
     assert (summary.episodes, summary.completed) == (6, 6)
     assert summary.metrics["pass@1"] == 0.5 and summary.metrics["pass@3"] == 0.5
+
+
+class StreamedTask(runner_fixtures.SayTask):
+    """t-say whose samples come from a generator; counts reads and samples alive at once."""
+
+    name = "t-streamed"
+    reads = 0
+    alive = 0
+    peak_alive = 0
+
+    def samples(self) -> Any:
+        type(self).reads += 1
+        return (
+            self._track(Sample(id=f"s{i}", input=f"say {i}", target=str(i)))
+            for i in range(self.options.n)
+        )
+
+    @classmethod
+    def _track(cls, sample: Any) -> Any:
+        import weakref
+
+        cls.alive += 1
+        cls.peak_alive = max(cls.peak_alive, cls.alive)
+        weakref.finalize(sample, cls._gone)
+        return sample
+
+    @classmethod
+    def _gone(cls) -> None:
+        cls.alive -= 1
+
+
+class StreamedPlugin:
+    @hookimpl
+    def register_tasks(self, register: Any) -> None:
+        register("t-streamed", StreamedTask)
+
+
+async def test_a_run_streams_its_samples_instead_of_holding_them(tmp_path: Path) -> None:
+    StreamedTask.reads = StreamedTask.alive = StreamedTask.peak_alive = 0
+    summary = await run_async(
+        "t-streamed",
+        model="t-say",
+        registry=registry(StreamedPlugin()),
+        task_options={"n": 3000},
+        epochs=2,
+        max_episodes=4,
+        run_dir=str(tmp_path),
+        run_name="big",
+    )
+    assert summary.completed == 6000 and summary.metrics["pass@1"] == 1.0
+    assert StreamedTask.reads == 3  # one check of the selection, then one read per epoch
+    # At most two chunks of done-lookups (512 each) at once, never the 3000 samples.
+    assert StreamedTask.peak_alive < 1200, StreamedTask.peak_alive
+    with Store(tmp_path / "big") as store:  # a resume after a loss runs exactly what is missing
+        store._conn.execute("DELETE FROM episodes WHERE epoch = 1 AND sample_id LIKE 's1%'")
+    StreamedTask.reads = 0
+    config = RunConfig(task="", resume="big", run_dir=str(tmp_path))
+    resumed = await Runner(config, registry=registry(StreamedPlugin())).run()
+    assert resumed.completed == 6000 and StreamedTask.reads == 3
