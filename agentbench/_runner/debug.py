@@ -12,12 +12,13 @@ import re
 import shlex
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
 from agentbench._runner.environment import LazyBackend, build_models, build_task, episode_env
 from agentbench._runner.episode import EpisodeRecord, run_one_episode
-from agentbench._runner.planning import select_samples
+from agentbench._runner.planning import check_samples, iter_selected
 from agentbench._runner.runner import make_run_id, summarise_stored_run
 from agentbench._runner.store import Store
 from agentbench.errors import ConfigError
@@ -137,13 +138,14 @@ async def debug_episode(
     registry = registry or load_plugins(config.plugins)
     task = build_task(registry, config.task, config.task_options)
     registry.provider(parse_model_ref(config.model)[0])
-    samples = select_samples(task.samples(), sample_ids=config.sample_ids)
-    if len(samples) != 1:
-        ids = ", ".join(s.id for s in samples[:5]) + (", ..." if len(samples) > 5 else "")
+    selection = check_samples(task.samples(), sample_ids=config.sample_ids)
+    if selection.count != 1 or selection.first is None:
+        first = [s.id for s in islice(iter_selected(task.samples(), selection), 5)]
+        ids = ", ".join(first) + (", ..." if selection.count > 5 else "")
         raise ConfigError(
-            f"--sample-id matches {len(samples)} samples ({ids})", "give one exact sample id"
+            f"--sample-id matches {selection.count} samples ({ids})", "give one exact sample id"
         )
-    sample = samples[0]
+    sample = selection.first
     run_id = config.run_name or "debug-" + make_run_id(config.task, config.model)
     run_dir = Path(config.run_dir) / run_id
     models = build_models(registry, config, task)
