@@ -4,6 +4,10 @@ scripted solution and fails with the null model. The `os` ones run in the defaul
 others in the applications image (agentbench/desktop-apps:latest, built with
 `agentbench sandbox build desktop-apps`, which the docker backend runs on first use).
 
+The newer getters run here for real too: `page_info` (a page served by a local http server in
+the container, chrome-cart-page), `update_browse_history` with `history` (chrome-history-delete,
+solved in chrome://history), `background_image_in_slide` and `audio_in_slide` (impress-*).
+
 Desktop waits are polls with generous limits (setup waits up to 90 s for an application's
 window), so they hold on a loaded 2-core machine.
 """
@@ -27,9 +31,13 @@ OS_IDS = ["power-never-suspend", "volume-half", "bc-sum-file"]
 APP_IDS = [
     "writer-append-line",
     "impress-retitle",
+    "impress-background-image",
+    "impress-slide-audio",
     "calc-column-total",
     "chrome-second-page",
     "chrome-form-city",
+    "chrome-cart-page",
+    "chrome-history-delete",
     "gimp-undo-levels",
     "vlc-minimal-view",
     "tb-no-start-page",
