@@ -96,3 +96,36 @@ async def test_an_application_task_in_the_default_image_fails_before_any_model_c
     assert "GIMP is not installed" in (run.result.error or "")
     assert "desktop-apps" in (run.result.error or "")
     assert run.events_of("model") == []
+
+
+async def test_chrome_runs_as_a_process_named_chrome_that_pkill_chrome_closes() -> None:
+    """Upstream's postconfig steps close the browser with `pkill chrome` (its process name in
+    OSWorld's VM): the image's google-chrome must run under that name, not `chromium`."""
+    import docker
+
+    from agentbench.plugins import get_registry
+    from agentbench.pytest_plugin import require_docker
+
+    require_docker()
+    backend = get_registry().sandbox("docker")("testing", {})
+    try:
+        await backend.ensure_image("desktop-apps")  # built on first use, as an episode would
+    finally:
+        await backend.aclose()
+    script = (
+        "google-chrome --headless=new --disable-gpu about:blank >/dev/null 2>&1 &\n"
+        "for i in $(seq 120); do pgrep -x chrome >/dev/null && break; sleep 0.5; done\n"
+        "echo running=$(pgrep -xc chrome)\n"
+        "pkill chrome\n"
+        "for i in $(seq 60); do pgrep chrom >/dev/null || break; sleep 0.5; done\n"
+        "echo left=$(pgrep -c chrom)\n"
+    )
+    client = docker.from_env()
+    try:
+        out = client.containers.run(
+            APPS_IMAGE, ["sh", "-c", script], entrypoint=[], remove=True, network_disabled=True
+        ).decode()
+    finally:
+        client.close()
+    running = int(out.split("running=")[1].split()[0])
+    assert running >= 1 and "left=0" in out, out
