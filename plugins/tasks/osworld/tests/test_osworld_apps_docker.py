@@ -7,6 +7,8 @@ others in the applications image (agentbench/desktop-apps:latest, built with
 The newer getters run here for real too: `page_info` (a page served by a local http server in
 the container, chrome-cart-page), `update_browse_history` with `history` (chrome-history-delete,
 solved in chrome://history), `background_image_in_slide` and `audio_in_slide` (impress-*).
+VS Code (code-server behind the `code` shim) is driven through its command palette
+(vscode-font-size).
 
 Desktop waits are polls with generous limits (setup waits up to 90 s for an application's
 window), so they hold on a loaded 2-core machine.
@@ -42,6 +44,7 @@ APP_IDS = [
     "vlc-minimal-view",
     "tb-no-start-page",
     "docx-to-pdf",
+    "vscode-font-size",
 ]
 
 
@@ -129,3 +132,40 @@ async def test_chrome_runs_as_a_process_named_chrome_that_pkill_chrome_closes() 
         client.close()
     running = int(out.split("running=")[1].split()[0])
     assert running >= 1 and "left=0" in out, out
+
+
+async def test_code_is_code_server_in_the_applications_image_and_names_it_elsewhere() -> None:
+    """`code` (VS Code's CLI) passes extension and version commands to code-server, with VS
+    Code's folders; in the default image it exits 127 naming the applications image."""
+    import docker
+
+    from agentbench.plugins import get_registry
+    from agentbench.pytest_plugin import require_docker
+
+    require_docker()
+    backend = get_registry().sandbox("docker")("testing", {})
+    try:
+        for name in ("desktop", "desktop-apps"):
+            await backend.ensure_image(name)
+    finally:
+        await backend.aclose()
+    script = (
+        "code --version; echo rc=$?; code --list-extensions; echo rc=$?; "
+        "ls -d $HOME/.config/Code/User $HOME/.vscode/extensions"
+    )
+    client = docker.from_env()
+    try:
+        run = client.containers.run
+        apps = run(APPS_IMAGE, ["sh", "-c", script + " 2>&1"], entrypoint=[], remove=True)
+        plain = run(
+            "agentbench/desktop:latest",
+            ["sh", "-c", "code /tmp 2>&1; echo rc=$?"],
+            entrypoint=[],
+            remove=True,
+        )
+    finally:
+        client.close()
+    apps_out, plain_out = apps.decode(), plain.decode()
+    assert apps_out.count("rc=0") == 2 and "4.139.1" in apps_out, apps_out
+    assert "/home/user/.config/Code/User" in apps_out, apps_out
+    assert "rc=127" in plain_out and "agentbench/desktop-apps" in plain_out, plain_out

@@ -68,7 +68,8 @@ def test_coverage_counts_implemented_tasks_and_names_what_is_missing():
         "metric made_up_metric": 1,
         "getter made_up_getter": 1,
     }
-    assert rows["vs_code"].covered == 0 and "app code" in rows["vs_code"].missing
+    # VS Code (code-server) is in the applications image: a task that launches `code` counts
+    assert (rows["vs_code"].tasks, rows["vs_code"].covered) == (1, 1)
 
 
 def test_coverage_command_prints_per_domain_counts_and_reasons():
@@ -82,8 +83,8 @@ def test_coverage_command_prints_per_domain_counts_and_reasons():
     out = result.stdout
     assert re.search(r"^chrome +1/2 +tasks fully implemented$", out, re.M)
     assert "missing step googledrive x1  (needs a Google Drive account)" in out
-    assert "missing app code x1  (VS Code" in out
-    assert re.search(r"^total +2/4 ", out, re.M)
+    assert "app code" not in out
+    assert re.search(r"^total +3/4 ", out, re.M)
 
 
 def test_the_issue_list_of_steps_getters_and_metrics_is_implemented():
@@ -257,7 +258,9 @@ async def test_launch_of_a_missing_application_names_it_and_the_image(tmp_path):
     with pytest.raises(SetupError, match="LibreOffice is not installed"):
         await run_steps([{"type": "open", "parameters": {"path": "/home/user/a.docx"}}], env)
     code = {"type": "launch", "parameters": {"command": "code /home/user/project"}}
-    with pytest.raises(SetupError, match=r"Visual Studio Code.*cannot be installed"):
+    with pytest.raises(
+        SetupError, match=r"Visual Studio Code .*not installed.*APPS=vscode installs only"
+    ):
         await run_steps([code], env)
 
 
@@ -273,6 +276,23 @@ async def test_launch_waits_for_a_window_and_fails_without_one(tmp_path):
         "parameters": {"command": "socat tcp-listen:9222,fork tcp:localhost:1337", "shell": True},
     }
     await run_steps([socat], none)  # not a windowed application: no wait
+
+
+async def test_launch_of_code_waits_for_the_window_titled_like_vs_code(tmp_path):
+    """code-server's Chromium window shows before VS Code loads in it (its title is the URL)."""
+    step = {"type": "launch", "parameters": {"command": ["code"]}}
+    loading = Desktop({"code-server"}, windows_after_launch=1)
+    env = SetupEnv(loading, cache_dir=tmp_path, window_wait=1)  # type: ignore[arg-type]
+    with pytest.raises(SetupError, match=r"no window appeared.*Visual Studio Code"):
+        await run_steps([step], env)
+
+    class Loaded(Desktop):
+        async def launch(self, command, shell=False):
+            self.window_lines.append("0x3 0 127.0.0.1.Code host Welcome - Visual Studio Code")
+            return {"status": "success"}
+
+    env = SetupEnv(Loaded({"code-server"}), cache_dir=tmp_path, window_wait=5)  # type: ignore[arg-type]
+    await run_steps([step], env)
 
 
 async def test_command_getters_put_exit_code_and_stderr_in_the_transcript(tmp_path):
@@ -545,3 +565,39 @@ def test_impress_picture_and_presenter_metrics(tmp_path, docs):
         "</item></oor:items>"
     )
     assert METRICS["check_presenter_console_disable"](str(xcu)) == 1.0
+
+
+async def test_vscode_config_runs_the_extension_command_in_the_window_then_reads_the_file(
+    tmp_path,
+):
+    """As upstream on Linux: enable all extensions, then the command that writes the file."""
+
+    class Code:
+        def __init__(self) -> None:
+            self.commands: list[Any] = []
+            self.written = False
+
+        async def execute(self, command, shell=False, timeout=120, input=None):
+            self.commands.append(command)
+            if command[0] == "env":  # the keys typed into VS Code's window write the file
+                self.written = True
+            ok = command[0] != "test" or self.written
+            return {"status": "success", "output": "", "error": "", "returncode": 0 if ok else 1}
+
+        async def get_file(self, path):
+            return b"project" if self.written and path == "/home/user/OpenProject.txt" else None
+
+    code = Code()
+    config = {
+        "type": "vscode_config",
+        "vscode_extension_command": "OpenProject",
+        "path": "/home/user/OpenProject.txt",
+        "dest": "OpenProject.txt",
+    }
+    local = await getter("vscode_config")(EvalEnv(code, tmp_path), config)  # type: ignore[arg-type]
+    assert Path(local).read_text() == "project"
+    keys = code.commands[0]
+    assert keys[:2] == ["env", "VSCODE_COMMAND=OpenProject"]
+    script = keys[-1]
+    assert "wmctrl -x -a Code" in script
+    assert script.index("Enable All Extensions") < script.index('palette "$VSCODE_COMMAND"')

@@ -13,13 +13,15 @@ APPS_IMAGE = "agentbench/desktop-apps:latest"
 
 @dataclass(frozen=True)
 class App:
-    """An application: its name, the binary that must exist, whether it opens a window, and the
-    APPS build argument that installs it ('' when no image here can have it)."""
+    """An application: its name, the binary that must exist, whether it opens a window, the
+    APPS build argument that installs it ('' when no image here can have it), and the text its
+    window's title has once it is ready ('' when the first window is enough)."""
 
     name: str
     binary: str
     gui: bool = True
     build_arg: str = ""
+    ready_title: str = ""
 
 
 CHROME = App("Chromium (standing in for Google Chrome)", "chromium", build_arg="chromium")
@@ -28,7 +30,13 @@ GIMP = App("GIMP", "gimp", build_arg="gimp")
 VLC = App("VLC", "vlc", build_arg="vlc")
 THUNDERBIRD = App("Thunderbird", "thunderbird", build_arg="thunderbird")
 NAUTILUS = App("Files (nautilus)", "nautilus", build_arg="nautilus")
-VSCODE = App("Visual Studio Code", "code")
+# code-server in a Chromium app window, whose title is the URL until VS Code's workbench loads
+VSCODE = App(
+    "Visual Studio Code (code-server)",
+    "code-server",
+    build_arg="vscode",
+    ready_title="Visual Studio Code",
+)
 TERMINAL = App("GNOME Terminal", "gnome-terminal")
 
 PROGRAMS = {

@@ -17,24 +17,7 @@ BLOCKED = {
     "step googledrive": "needs a Google Drive account",
     "step login": "needs an online account login",
     "getter googledrive_file": "needs a Google Drive account",
-    "app code": "VS Code is in neither Debian nor PyPI/npm as a desktop app",
 }
-
-
-def _programs(config: dict[str, Any]) -> list[str]:
-    from .apps import program_of
-
-    steps = [
-        *(config.get("config") or []),
-        *((config.get("evaluator") or {}).get("postconfig") or []),
-    ]
-    return [
-        program_of(s["parameters"]["command"])
-        for s in steps
-        if isinstance(s, dict)
-        and s.get("type") in {"launch", "execute", "command"}
-        and (s.get("parameters") or {}).get("command")
-    ]
 
 
 @dataclass
@@ -64,7 +47,6 @@ def task_needs(config: dict[str, Any]) -> list[str]:
     names += [f"metric {f}" for f in (funcs if isinstance(funcs, list) else [funcs])]
     for key in ("result", "expected"):
         names += [f"getter {c['type']}" for c in _configs(evaluator.get(key))]
-    names += [f"app {p}" for p in _programs(config) if p == "code"]
     return list(dict.fromkeys(names))
 
 

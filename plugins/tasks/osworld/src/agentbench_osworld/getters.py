@@ -6,6 +6,7 @@ when the file is missing) and command getters return the command's stdout (or st
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -189,8 +190,35 @@ async def get_gimp_config_file(env: EvalEnv, config: dict[str, Any]) -> str | No
     return await _home_file(env, f"/home/user/.config/GIMP/2.10/{name}", config["dest"])
 
 
+#: Keys typed in VS Code's window (class `Code`) before get_vscode_config reads its file, as
+#: upstream's getter does on Linux: enable all extensions (the task's own evaluation extension,
+#: installed from its .vsix in setup, among them), then run the command that writes the file.
+_VSCODE_COMMAND_SCRIPT = r"""
+wmctrl -x -a Code || exit 3
+sleep 1
+palette() {
+  xdotool key --clearmodifiers ctrl+shift+p; sleep 1.5; xdotool type --delay 30 "$1"; sleep 1.5
+}
+palette "Extensions: Enable All Extensions"
+xdotool key Return; sleep 1.5; xdotool key Return; sleep 1.5
+palette "$VSCODE_COMMAND"
+xdotool key Return
+"""
+
+
 async def get_vscode_config(env: EvalEnv, config: dict[str, Any]) -> str | None:
-    """A VS Code settings file at `path` (upstream first runs a VS Code command; see README)."""
+    """The file at `path` after VS Code's command `vscode_extension_command` ran (upstream's
+    evaluation extension writes it; see README), copied to `dest`."""
+    command = config.get("vscode_extension_command")
+    if command:
+        await env.controller.execute(
+            ["env", f"VSCODE_COMMAND={command}", "bash", "-c", _VSCODE_COMMAND_SCRIPT], timeout=60
+        )
+        for _ in range(20):  # the extension writes the file a moment later
+            probe = await env.controller.execute(["test", "-e", config["path"]], timeout=30)
+            if probe.get("returncode") == 0:
+                break
+            await asyncio.sleep(0.5)
     return await get_vm_file(env, {"path": config["path"], "dest": config["dest"]})
 
 

@@ -38,6 +38,6 @@ def register_sandbox_images(register: Any) -> None:
         SandboxImage(
             context=context,
             build_args={"APPS": "all"},
-            description="the desktop with LibreOffice, Chromium, GIMP, VLC and Thunderbird",
+            description="the desktop with LibreOffice, Chromium, GIMP, VLC, Thunderbird, VS Code",
         ),
     )

@@ -165,7 +165,9 @@ async def _wait_for_window(env: SetupEnv, before: int, what: str, app: apps.App 
     machine)."""
     deadline = asyncio.get_running_loop().time() + env.window_wait
     while asyncio.get_running_loop().time() < deadline:
-        if await _window_count(env) > before:
+        if await _window_count(env) > before and (
+            app is None or app.ready_title in await env.controller.windows()
+        ):
             return
         await asyncio.sleep(1.0)
     name = app.name if app else "the application"
