@@ -8,7 +8,8 @@ The newer getters run here for real too: `page_info` (a page served by a local h
 the container, chrome-cart-page), `update_browse_history` with `history` (chrome-history-delete,
 solved in chrome://history), `background_image_in_slide` and `audio_in_slide` (impress-*).
 VS Code (code-server behind the `code` shim) is driven through its command palette
-(vscode-font-size).
+(vscode-font-size), and `vscode_config` runs a command of an evaluation extension the task
+installs from a local .vsix, as upstream's 53ad5833 does (vscode-open-project).
 
 Desktop waits are polls with generous limits (setup waits up to 90 s for an application's
 window), so they hold on a loaded 2-core machine.
@@ -45,6 +46,7 @@ APP_IDS = [
     "tb-no-start-page",
     "docx-to-pdf",
     "vscode-font-size",
+    "vscode-open-project",
 ]
 
 
