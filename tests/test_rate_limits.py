@@ -28,7 +28,7 @@ from agentbench import (
 )
 from agentbench.errors import ProviderUnavailable
 from agentbench.fakeservers import FakeOpenAIServer, Fault, RecordedRequest
-from agentbench.model import CallLimiter
+from agentbench.limiter import CallLimiter
 
 KEY = "sk-test"
 HELLO = [Message.user("hi")]
