@@ -60,6 +60,24 @@ def fake_ffmpeg(tmp_path: Path, monkeypatch) -> None:
 
 def no_ffmpeg(monkeypatch) -> None:
     monkeypatch.setattr(tools.shutil, "which", lambda name: None)
+    monkeypatch.setattr(tools, "bundled_ffmpeg", lambda: None)
+
+
+def real_ffmpeg() -> str:
+    """The bundled static ffmpeg (a dependency of the plugin): real encodes and decodes."""
+    path = tools.bundled_ffmpeg()
+    assert path, "imageio-ffmpeg ships no ffmpeg for this platform"
+    return path
+
+
+def encode(source: str, target: Path, *args: str, lavfi: bool = False) -> str:
+    """`source` (a file, or an ffmpeg test-source filter with `lavfi`) encoded to `target`."""
+    import subprocess
+
+    given = ["-f", "lavfi", "-i", source] if lavfi else ["-i", source]
+    command = [real_ffmpeg(), "-v", "error", "-y", *given, *args, str(target)]
+    subprocess.run(command, check=True, capture_output=True)
+    return str(target)
 
 
 # --- compare_audios -------------------------------------------------------------------------
@@ -110,6 +128,19 @@ def test_compare_audios_decodes_other_formats_with_ffmpeg(tmp_path: Path, monkey
     wav = make_wav(tmp_path / "song.wav", song)
     assert METRICS["compare_audios"](str(mp3), wav) > 0.99
     assert METRICS["compare_audios"](str(mp3), str(broken)) == 0.0
+
+
+def test_compare_audios_decodes_real_mp3s_with_the_bundled_ffmpeg(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(tools.shutil, "which", lambda name: None)  # no ffmpeg on PATH
+    song = make_wav(tmp_path / "song.wav", tone(2.0, (330, 550)))
+    other = make_wav(tmp_path / "other.wav", tone(2.0, (1200, 1900)))
+    mp3 = encode(song, tmp_path / "song.mp3", "-b:a", "128k")
+    other_mp3 = encode(other, tmp_path / "other.mp3", "-b:a", "128k")
+    same = METRICS["compare_audios"](mp3, song)
+    assert same > 0.9, same
+    assert METRICS["compare_audios"](other_mp3, song) < same
 
 
 def test_mfcc_has_librosa_shape_and_dtw_matches_brute_force() -> None:
@@ -167,6 +198,20 @@ def test_compare_videos(tmp_path: Path, monkeypatch) -> None:
     assert metric(few_changes, gold) == 1.0  # at most `threshold` (5) differing frames
     assert metric(shorter, gold, max_frames_to_check=8) == 1.0
     assert metric(None, gold) == 0.0
+
+
+def test_compare_videos_decodes_real_mp4s_with_the_bundled_ffmpeg(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(tools.shutil, "which", lambda name: None)  # no ffmpeg on PATH
+    moving = "testsrc=size=96x64:rate=10:duration=2"
+    still = "color=c=gray:size=96x64:rate=10:duration=2"
+    yuv = ("-pix_fmt", "yuv420p")
+    gold = encode(moving, tmp_path / "gold.mp4", *yuv, lavfi=True)
+    same = encode(moving, tmp_path / "same.mp4", *yuv, lavfi=True)
+    gray = encode(still, tmp_path / "gray.mp4", *yuv, lavfi=True)
+    assert METRICS["compare_videos"](same, gold) == 1.0
+    assert METRICS["compare_videos"](gray, gold) == 0.0
 
 
 def test_compare_videos_needs_ffmpeg(tmp_path: Path, monkeypatch) -> None:

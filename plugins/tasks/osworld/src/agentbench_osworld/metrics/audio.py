@@ -10,8 +10,9 @@ Here the same features are computed in numpy and the alignment is exact DTW (fas
 approximates it from above, so scores here are equal or slightly higher). Differences:
 
 - WAV (integer PCM) is read with the `wave` module and resampled by FFT; any other format (MP3,
-  float WAV, ...) is decoded by the ffmpeg program (which also resamples) when it is on PATH, and
-  raises `ToolMissing` otherwise: the episode ends in an error, never in a silent 0.
+  float WAV, ...) is decoded by ffmpeg (which also resamples): the one on PATH, else the static
+  build of the `imageio-ffmpeg` dependency; `ToolMissing` when neither exists (the episode ends
+  in an error, never in a silent 0).
 - Long inputs (more than 150 million frame pairs: two files of over 4.7 minutes each) are
   aligned on frames averaged in pairs (or more), to bound the time (about 6 s for 3 minutes).
 """

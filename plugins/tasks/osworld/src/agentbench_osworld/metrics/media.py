@@ -1,9 +1,9 @@
 """Media metrics (OSWorld's `vlc.py`, `others.py` and `gimp.py` semantics): videos, VLC's
 play-and-exit setting, MP3 tags and thresholded image similarity.
 
-- `compare_videos` decodes with the ffmpeg program instead of OpenCV (`ToolMissing` when ffmpeg
-  is not installed where the evaluator runs) and hashes frames with a numpy port of imagehash's
-  perceptual hash.
+- `compare_videos` decodes with ffmpeg instead of OpenCV (the one on PATH, else the
+  `imageio-ffmpeg` dependency's static build; `ToolMissing` when neither exists) and hashes
+  frames with a numpy port of imagehash's perceptual hash.
 - `check_mp3_meta` reads ID3v2 text frames itself instead of with mutagen's EasyID3; a file
   without an ID3 tag has empty values (upstream raises).
 """

@@ -29,12 +29,23 @@ class ToolMissing(RuntimeError):
         self.message, self.fix = message, fix
 
 
+def bundled_ffmpeg() -> str | None:
+    """The static ffmpeg that the `imageio-ffmpeg` dependency ships, or None without it."""
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except Exception:  # not installed, or no binary for this platform
+        return None
+
+
 def require_ffmpeg(metric: str, what: str) -> str:
-    """The ffmpeg executable, or `ToolMissing` naming the metric and what it needed to decode."""
-    path = shutil.which("ffmpeg")
+    """The ffmpeg on PATH, else the bundled one, else `ToolMissing` naming the metric and what it
+    needed to decode."""
+    path = shutil.which("ffmpeg") or bundled_ffmpeg()
     if path is None:
         raise ToolMissing(
-            f"{metric} needs ffmpeg to decode {what}, and ffmpeg is not on PATH",
+            f"{metric} needs ffmpeg to decode {what}, and none is on PATH or bundled",
             "install ffmpeg on the machine that runs the evaluator (apt-get install ffmpeg)",
         )
     return path
