@@ -10,6 +10,8 @@ Installed with agentbench, it is active in any project whose tests run pytest:
     - `docker_required`: skips the test when no Docker engine answers, or fails it when
       `AGENTBENCH_REQUIRE_DOCKER=1` (set that in CI, so Docker tests never skip silently);
       `require_docker("python", ...)` does the same and also wants those sandbox images built;
+      `build_images("desktop", ...)` builds the missing ones instead (for a test that starts
+      containers itself);
     - `openai_server`, `anthropic_server`: local servers speaking those wire protocols
       (`agentbench.fakeservers`), started on 127.0.0.1 for the test; point a provider at
       `server.base_url`;
@@ -84,6 +86,30 @@ def require_docker(*images: str) -> None:
     if os.environ.get("AGENTBENCH_REQUIRE_DOCKER") == "1":
         pytest.fail(f"{reason}; AGENTBENCH_REQUIRE_DOCKER=1 forbids skipping")
     pytest.skip(reason)
+
+
+def build_images(*images: str) -> list[str]:
+    """Build the sandbox `images` that are missing (as an episode's first use would), after the
+    Docker check of `require_docker()`; return their references.
+
+    For a test that starts containers itself (with the Docker SDK) rather than through an
+    episode: a fresh machine has only what the quickstart built, and a plain `containers.run`
+    would try to pull an agentbench image from a registry instead of building it.
+    """
+    import asyncio
+
+    from agentbench.plugins import get_registry
+
+    require_docker()
+
+    async def ensure() -> list[str]:
+        backend = get_registry().sandbox("docker")("testing", {})
+        try:
+            return [await backend.ensure_image(name) for name in images]
+        finally:
+            await backend.aclose()
+
+    return asyncio.run(ensure())
 
 
 def _docker_missing(images: tuple[str, ...]) -> str | None:

@@ -54,8 +54,16 @@ def docker_client() -> Iterator[Any]:
     client.close()
 
 
+@pytest.fixture(scope="module")
+def desktop_image() -> str:
+    """agentbench/desktop, built when missing (a fresh machine has only the python image)."""
+    from agentbench.pytest_plugin import build_images
+
+    return build_images("desktop")[0]
+
+
 @pytest.fixture
-def desktop(docker_client: Any) -> Iterator[Any]:
+def desktop(docker_client: Any, desktop_image: str) -> Iterator[Any]:
     """A desktop container as `docker compose up -d desktop` runs it; removed afterwards."""
     container = docker_client.containers.run(**_compose_desktop_kwargs())
     try:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -43,16 +44,36 @@ def run_ids_containers(client, run_id):
 
 
 def start_child(run_id: str, mode: str) -> subprocess.Popen:
+    # faulthandler on SIGUSR1: a child that hangs can be asked where (see `wait_child`).
+    err = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: the child never blocks on it
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, run_id, mode],
+        [sys.executable, "-c", _DUMPABLE + CHILD, run_id, mode],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=err,
         text=True,
     )
+    proc.err_file = err  # type: ignore[attr-defined]
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.strip() == "ready", line
     return proc
+
+
+_DUMPABLE = "import faulthandler, signal; faulthandler.register(signal.SIGUSR1)\n"
+
+
+def wait_child(proc: subprocess.Popen, timeout: float) -> None:
+    """Wait for the child to end; if it does not, fail with its stack and stderr."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        proc.kill()
+        proc.wait(timeout=30)
+        proc.err_file.seek(0)  # type: ignore[attr-defined]
+        err = proc.err_file.read()[-20000:]  # type: ignore[attr-defined]
+        pytest.fail(f"the child did not end within {timeout:g} s; its stacks and stderr:\n{err}")
 
 
 def stop_child(proc: subprocess.Popen | None) -> None:
@@ -63,6 +84,9 @@ def stop_child(proc: subprocess.Popen | None) -> None:
         proc.wait()
     if proc.stdout is not None:
         proc.stdout.close()
+    err_file = getattr(proc, "err_file", None)
+    if err_file is not None:
+        err_file.close()
 
 
 def remove_run(client, run_id):
@@ -80,7 +104,7 @@ def test_containers_are_removed_on_ctrl_c_and_exit(docker_client, python_image, 
         assert len(run_ids_containers(docker_client, run_id)) == 2
         if how == "ctrl-c":
             proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+        wait_child(proc, 120)  # removing two containers; generous on a loaded machine
         assert run_ids_containers(docker_client, run_id) == []
     finally:
         stop_child(proc)

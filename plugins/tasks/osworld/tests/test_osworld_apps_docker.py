@@ -108,15 +108,9 @@ async def test_chrome_runs_as_a_process_named_chrome_that_pkill_chrome_closes() 
     OSWorld's VM): the image's google-chrome must run under that name, not `chromium`."""
     import docker
 
-    from agentbench.plugins import get_registry
-    from agentbench.pytest_plugin import require_docker
+    from agentbench.pytest_plugin import build_images
 
-    require_docker()
-    backend = get_registry().sandbox("docker")("testing", {})
-    try:
-        await backend.ensure_image("desktop-apps")  # built on first use, as an episode would
-    finally:
-        await backend.aclose()
+    await asyncio.to_thread(build_images, "desktop-apps")  # built when missing, never pulled
     script = (
         "google-chrome --headless=new --disable-gpu about:blank >/dev/null 2>&1 &\n"
         "for i in $(seq 120); do pgrep -x chrome >/dev/null && break; sleep 0.5; done\n"
