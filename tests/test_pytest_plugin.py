@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentbench.pytest_plugin import require_docker
+from agentbench.pytest_plugin import build_images, require_docker
 
 MISSING = "no-such-image-for-agentbench-tests"
 
@@ -30,6 +30,17 @@ def test_missing_image_fails_when_ci_forbids_skips(
     monkeypatch.setenv("AGENTBENCH_REQUIRE_DOCKER", "1")
     with pytest.raises(pytest.fail.Exception, match="forbids skipping"):
         require_docker(MISSING)
+
+
+@pytest.mark.docker
+def test_build_images_returns_the_references_and_names_an_unknown_image(
+    docker_required: None,
+) -> None:
+    from agentbench.errors import AgentbenchError
+
+    assert build_images("python") == ["agentbench/python:latest"]
+    with pytest.raises(AgentbenchError):
+        build_images(MISSING)  # neither registered nor pullable here: a clear error, no pull
 
 
 def test_file_server_serves_files_added_while_it_runs_and_records_requests(file_server) -> None:
