@@ -51,6 +51,9 @@ def start_child(run_id: str, mode: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=err,
         text=True,
+        # As a terminal starts it: Ctrl-C acts even when this test's own process was started
+        # in the background of a script (where SIGINT is ignored, and children inherit that).
+        preexec_fn=_default_sigint,
     )
     proc.err_file = err  # type: ignore[attr-defined]
     assert proc.stdout is not None
@@ -60,6 +63,10 @@ def start_child(run_id: str, mode: str) -> subprocess.Popen:
 
 
 _DUMPABLE = "import faulthandler, signal; faulthandler.register(signal.SIGUSR1)\n"
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_child(proc: subprocess.Popen, timeout: float) -> None:
