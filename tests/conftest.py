@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 PYTHON_IMAGE = "agentbench/python:latest"
+DESKTOP_IMAGE = "agentbench/desktop:latest"
 BASE_IMAGE = "debian:bookworm-slim"
 
 
@@ -37,13 +38,14 @@ def docker_client():
 def _need_image(client, ref: str, fix: str) -> str:
     """The image, built first when it is one of agentbench's and missing (as `agentbench run`
     does; AGENTBENCH_AUTO_BUILD=0 skips instead)."""
-    from agentbench._sandboxes.docker.images import agentbench_name, build_image, image_exists
+    from agentbench._sandboxes.docker.images import agentbench_name, image_exists
+    from agentbench.pytest_plugin import build_images
 
     if not image_exists(client, ref):
         name = agentbench_name(ref)
         if name is None or os.environ.get("AGENTBENCH_AUTO_BUILD") == "0":
             _missing(f"image {ref} is not built ({fix})")
-        build_image(client, name)
+        build_images(name)  # as an episode's first use builds it
     return ref
 
 
@@ -51,6 +53,12 @@ def _need_image(client, ref: str, fix: str) -> str:
 def python_image(docker_client) -> str:
     """agentbench's python image (built here if missing; `agentbench sandbox build python`)."""
     return _need_image(docker_client, PYTHON_IMAGE, "agentbench sandbox build python")
+
+
+@pytest.fixture(scope="session")
+def desktop_image(docker_client) -> str:
+    """agentbench's desktop image (built here if missing: a fresh machine has only python)."""
+    return _need_image(docker_client, DESKTOP_IMAGE, "agentbench sandbox build desktop")
 
 
 @pytest.fixture(scope="session")

@@ -45,23 +45,6 @@ def _compose_desktop_kwargs() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def docker_client() -> Iterator[Any]:
-    import docker
-
-    client = docker.from_env()
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def desktop_image() -> str:
-    """agentbench/desktop, built when missing (a fresh machine has only the python image)."""
-    from agentbench.pytest_plugin import build_images
-
-    return build_images("desktop")[0]
-
-
 @pytest.fixture
 def desktop(docker_client: Any, desktop_image: str) -> Iterator[Any]:
     """A desktop container as `docker compose up -d desktop` runs it; removed afterwards."""

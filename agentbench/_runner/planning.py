@@ -78,14 +78,12 @@ def check_samples(
         if (matched or not patterns) and (limit is None or count < limit):
             count += 1
             first = first or sample
-    del hashes
     if clashes:
         _raise_on_duplicates(samples, clashes)
     missing = [p for p, n in hits.items() if n == 0]
     if missing:
         _raise_unmatched(missing[0], samples, total)
-    selection = Selection(patterns=patterns, limit=limit, count=count, first=first)
-    return selection
+    return Selection(patterns=patterns, limit=limit, count=count, first=first)
 
 
 def _raise_on_duplicates(samples: Iterable[Sample], clashes: set[int]) -> None:
@@ -146,6 +144,12 @@ def stream_episodes(
 def plan_episodes(
     samples: list[Sample], epochs: int, done: set[tuple[str, int]] | None = None
 ) -> list[tuple[Sample, int]]:
-    """(sample, epoch) pairs still to run as a list, skipping `done` (sample id, epoch) keys."""
+    """(sample, epoch) pairs still to run as a list, skipping `done` (sample id, epoch) keys:
+    `stream_episodes` over samples already in memory."""
     finished = done or set()
-    return [(s, e) for e in range(epochs) for s in samples if (s.id, e) not in finished]
+
+    def done_among(epoch: int, ids: list[str]) -> set[str]:
+        return {i for i in ids if (i, epoch) in finished}
+
+    selection = Selection(patterns=(), limit=None, count=len(samples), first=None)
+    return list(stream_episodes(lambda: samples, selection, epochs, done_among))

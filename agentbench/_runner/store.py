@@ -37,6 +37,8 @@ from agentbench.types import EpisodeResult, ModelOutput, RunConfig, RunSummary
 
 SCHEMA_VERSION = 1
 DONE_STATUSES = ("ok", "error", "limit")
+#: SQL placeholders for DONE_STATUSES, as `status IN (...)` takes them.
+_DONE_MARKS = ", ".join("?" * len(DONE_STATUSES))
 _PAGE = 1000
 
 _SCHEMA = """
@@ -345,11 +347,10 @@ class Store:
 
     def done_keys(self, run_id: str) -> set[tuple[str, str, int, str]]:
         """(task, sample_id, epoch, model) of the run's finished episodes (ok, error or limit)."""
-        marks = ", ".join("?" * len(DONE_STATUSES))
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT task, sample_id, epoch, model FROM episodes "
-                f"WHERE run_id = ? AND status IN ({marks})",
+                f"WHERE run_id = ? AND status IN ({_DONE_MARKS})",
                 (run_id, *DONE_STATUSES),
             ).fetchall()
         return {(r[0], r[1], r[2], r[3]) for r in rows}
@@ -360,22 +361,20 @@ class Store:
         """Which of `sample_ids` have a finished episode (ok, error or limit) at `epoch`."""
         if not sample_ids:
             return set()
-        statuses = ", ".join("?" * len(DONE_STATUSES))
         ids = ", ".join("?" * len(sample_ids))
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT sample_id FROM episodes WHERE run_id = ? AND task = ? AND model = ? "
-                f"AND epoch = ? AND status IN ({statuses}) AND sample_id IN ({ids})",
+                f"AND epoch = ? AND status IN ({_DONE_MARKS}) AND sample_id IN ({ids})",
                 (run_id, task, model, epoch, *DONE_STATUSES, *sample_ids),
             ).fetchall()
         return {r[0] for r in rows}
 
     def count_done(self, run_id: str) -> int:
         """How many of the run's episodes are finished (ok, error or limit)."""
-        marks = ", ".join("?" * len(DONE_STATUSES))
         with self._lock:
             (n,) = self._conn.execute(
-                f"SELECT COUNT(*) FROM episodes WHERE run_id = ? AND status IN ({marks})",
+                f"SELECT COUNT(*) FROM episodes WHERE run_id = ? AND status IN ({_DONE_MARKS})",
                 (run_id, *DONE_STATUSES),
             ).fetchone()
         return int(n)
